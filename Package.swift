@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+// IPsecLab: a toolkit for analysing the IPsec data plane. Layers (bottom up) are described in docs/architecture.md;
+// a lower layer never imports a higher one, and C types never appear in a public API.
+import PackageDescription
+
+let package = Package(
+    name: "IPsecLab",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "IPsecWire", targets: ["IPsecWire"]),
+        .library(name: "IPsecCapture", targets: ["IPsecCapture"]),
+        .executable(name: "ipsec-lab", targets: ["ipsec-lab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Bytes only: checked views and validated values for every header IPsecLab touches. No dependencies.
+        .target(name: "IPsecWire"),
+
+        // System libraries, found through pkg-config; the providers name the Debian packages.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // pcap and pcapng through libpcap, streamed.
+        .target(name: "IPsecCapture", dependencies: ["CPcap", "IPsecWire"]),
+
+        // The command-line tool: thin, each subcommand calls one library entry point.
+        .executableTarget(
+            name: "ipsec-lab",
+            dependencies: [
+                "IPsecWire", "IPsecCapture", "COpenSSL", "CZlib",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "IPsecWireTests", dependencies: ["IPsecWire"]),
+        .testTarget(name: "IPsecCaptureTests", dependencies: ["IPsecCapture", "IPsecWire"]),
+        .testTarget(name: "CLITests", dependencies: ["IPsecWire", "IPsecCapture"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
