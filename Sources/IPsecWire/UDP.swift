@@ -92,11 +92,11 @@ public struct UDPHeader: WireRepresentable {
     /// (RFC 768).
     public func computeChecksum<C: Collection>(payload: C, pseudoHeader: PseudoHeader) -> UInt16
     where C.Element == UInt8 {
-        var h = self
-        h.checksum = 0
         var c = InternetChecksum()
         pseudoHeader.add(to: &c)
-        c.add(h.serialized())
+        c.add(sourcePort)
+        c.add(destinationPort)
+        c.add(length)
         c.add(payload)
         let v = c.value
         return v == 0 ? 0xffff : v

@@ -17,11 +17,11 @@ extension WireRepresentable {
         try parse(bytes[...])
     }
 
-    /// The value's bytes, in a fresh array of exactly `bufferLength` bytes.
-    public func serialized() -> [UInt8] {
+    /// The value's bytes, in a fresh array of exactly `bufferLength` bytes. Throws what `emit` throws for a value
+    /// built by hand that the wire format cannot carry (a value that `parse` produced always serialises).
+    public func serialized() throws -> [UInt8] {
         var out = [UInt8](repeating: 0, count: bufferLength)
-        // A buffer of exactly bufferLength bytes cannot be too short.
-        try! emit(into: &out[...])
+        try emit(into: &out[...])
         return out
     }
 

@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func emit() throws {
-        #expect(Self.header.serialized() == Array(Self.datagram[0..<8]))
+        #expect(try Self.header.serialized() == Array(Self.datagram[0..<8]))
         var short = [UInt8](repeating: 0, count: 7)
         #expect(throws: WireError.bufferTooShort("UDP", need: 8, have: 7)) { try Self.header.emit(into: &short[...]) }
     }
