@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "IPsecWire", targets: ["IPsecWire"]),
         .library(name: "IPsecCapture", targets: ["IPsecCapture"]),
+        .library(name: "IPsecCrypto", targets: ["IPsecCrypto"]),
         .executable(name: "ipsec-lab", targets: ["ipsec-lab"]),
     ],
     dependencies: [
@@ -26,6 +27,9 @@ let package = Package(
         // pcap and pcapng through libpcap, streamed.
         .target(name: "IPsecCapture", dependencies: ["CPcap", "IPsecWire"]),
 
+        // Transforms: every ESP/AH algorithm on OpenSSL's EVP API, IV sources, constant-time comparison.
+        .target(name: "IPsecCrypto", dependencies: ["COpenSSL"]),
+
         // The command-line tool: thin, each subcommand calls one library entry point.
         .executableTarget(
             name: "ipsec-lab",
@@ -37,6 +41,7 @@ let package = Package(
 
         .testTarget(name: "IPsecWireTests", dependencies: ["IPsecWire"]),
         .testTarget(name: "IPsecCaptureTests", dependencies: ["IPsecCapture", "IPsecWire"]),
+        .testTarget(name: "IPsecCryptoTests", dependencies: ["IPsecCrypto"]),
         .testTarget(name: "CLITests", dependencies: ["IPsecWire", "IPsecCapture"]),
     ],
     swiftLanguageModes: [.v6]

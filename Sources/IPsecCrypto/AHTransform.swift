@@ -1,0 +1,146 @@
+import COpenSSL
+
+/// The integrity transform of one AH SA.
+///
+/// The AH layer hands over the packet as it is authenticated (RFC 4302 §3.3.3.1: mutable IP fields zeroed, the
+/// Routing header in its final-destination form), split around the ICV field: `prefix` is everything before the
+/// ICV field (IP header and extension headers, then Next Header, Payload Len, Reserved, SPI and the low 32 bits of
+/// the sequence number), `suffix` everything after it (any ICV alignment padding, then the protected payload). The
+/// transform treats the `icvLength` bytes between them as zeros, and with ESN appends the high 32 bits of the
+/// sequence number after the suffix (RFC 4302 §3.3.3.1: they are authenticated but not sent).
+///
+/// AUTH_AES_GMAC (RFC 4543 §4): the ICV field carries an 8-byte IV followed by the 16-byte tag; the IV is an input of
+/// the algorithm (nonce = salt ‖ IV) and is written by this transform from its `IVSource`. IPsecLab authenticates
+/// the IV as sent and zeroes only the tag position: the GCM AAD is prefix ‖ IV ‖ 16 zero bytes ‖ suffix (‖ ESN high),
+/// with empty plaintext. (No independent AH-GMAC implementation was available to check this reading against.)
+///
+/// One per SA and direction; reuses its OpenSSL contexts for every packet; not thread-safe.
+public final class AHTransform {
+    public let algorithm: AHAlgorithm
+    /// Length of the ICV field, before any alignment padding (GMAC: 24).
+    public let icvLength: Int
+
+    private let mac: MACContext?
+    private let gmac: CipherContext?
+    private var ivSource: IVSource
+    private let label: String
+    private let scratch: UnsafeMutableRawPointer
+    private static let saltOffset = 0  // 4 bytes
+    private static let nonceOffset = 16  // 12 bytes
+    private static let zerosOffset = 32  // 32 zero bytes stand in for the ICV field
+    private static let macOffset = 64  // up to 64 bytes
+    private static let trailerOffset = 128  // ESN high bits
+    private static let scratchLength = 144
+
+    /// - Parameters:
+    ///   - key: the integrity key (GMAC: key followed by its 4-byte salt).
+    ///   - ivSource: where GMAC's per-packet IVs come from; unused by the other algorithms.
+    public init(_ algorithm: AHAlgorithm, key: [UInt8], ivSource: IVSource = .random) throws(CryptoError) {
+        self.algorithm = algorithm
+        icvLength = algorithm.icvLength
+        self.ivSource = ivSource
+        let label = "ah-" + algorithm.keyword
+        self.label = label
+        let integrity = algorithm.integrity
+        guard key.count == integrity.keyMaterialLength else {
+            let layout = integrity.saltLength > 0 ? "\(integrity.keyLength) key + \(integrity.saltLength) salt" : nil
+            throw .badKeyLength(label, have: key.count, need: integrity.keyMaterialLength, layout: layout)
+        }
+        if case .aesGMAC(let bits) = integrity {
+            gmac = try withBytes(key) { material throws(CryptoError) in
+                try CipherContext(name: "AES-\(bits)-GCM", key: UnsafeRawBufferPointer(rebasing: material[0..<bits / 8]),
+                                  encrypting: true, label: label)
+            }
+            mac = nil
+        } else {
+            mac = try withBytes(key) { material throws(CryptoError) in
+                try MACContext(integrity, key: material, label: label)
+            }
+            gmac = nil
+        }
+        scratch = UnsafeMutableRawPointer.allocate(byteCount: Self.scratchLength, alignment: 16)
+        scratch.initializeMemory(as: UInt8.self, repeating: 0, count: Self.scratchLength)
+        if integrity.saltLength > 0 {
+            key.withUnsafeBytes { material in
+                scratch.copyMemory(from: material.baseAddress!.advanced(by: integrity.keyLength),
+                                   byteCount: integrity.saltLength)
+            }
+        }
+    }
+
+    deinit {
+        OPENSSL_cleanse(scratch, Self.scratchLength)
+        scratch.deallocate()
+    }
+
+    /// Computes the ICV field (`icvLength` bytes) into `icv`. For GMAC, first draws the IV from the IV source and
+    /// writes it to the start of `icv`.
+    public func computeICV(prefix: UnsafeRawBufferPointer, suffix: UnsafeRawBufferPointer, sequenceNumber: UInt64,
+                           extendedSequenceNumbers: Bool, into icv: UnsafeMutableRawBufferPointer) throws(CryptoError) {
+        guard icv.count == icvLength else {
+            throw .bufferSize(label, "ICV buffer is \(icv.count) bytes, needs \(icvLength)")
+        }
+        if gmac != nil {
+            let iv = UnsafeMutableRawBufferPointer(rebasing: icv[0..<8])
+            try ivSource.fill(iv, sequence: sequenceNumber)
+            try gmacTag(prefix: prefix, iv: UnsafeRawBufferPointer(iv), suffix: suffix,
+                        sequenceNumber: sequenceNumber, extendedSequenceNumbers: extendedSequenceNumbers)
+            icv.baseAddress!.advanced(by: 8).copyMemory(from: scratch.advanced(by: Self.macOffset), byteCount: 16)
+        } else {
+            try macICV(prefix: prefix, suffix: suffix, sequenceNumber: sequenceNumber,
+                       extendedSequenceNumbers: extendedSequenceNumbers)
+            icv.baseAddress!.copyMemory(from: scratch.advanced(by: Self.macOffset), byteCount: icvLength)
+        }
+    }
+
+    /// Recomputes the ICV over the same input and compares it with the received `icv` in constant time.
+    public func verifyICV(prefix: UnsafeRawBufferPointer, suffix: UnsafeRawBufferPointer, sequenceNumber: UInt64,
+                          extendedSequenceNumbers: Bool, icv: UnsafeRawBufferPointer) throws(CryptoError) -> Bool {
+        guard icv.count == icvLength else {
+            throw .bufferSize(label, "ICV buffer is \(icv.count) bytes, needs \(icvLength)")
+        }
+        if gmac != nil {
+            try gmacTag(prefix: prefix, iv: UnsafeRawBufferPointer(rebasing: icv[0..<8]), suffix: suffix,
+                        sequenceNumber: sequenceNumber, extendedSequenceNumbers: extendedSequenceNumbers)
+            return constantTimeEqual(UnsafeRawBufferPointer(start: scratch.advanced(by: Self.macOffset), count: 16),
+                                     UnsafeRawBufferPointer(rebasing: icv[8..<24]))
+        }
+        try macICV(prefix: prefix, suffix: suffix, sequenceNumber: sequenceNumber,
+                   extendedSequenceNumbers: extendedSequenceNumbers)
+        return constantTimeEqual(UnsafeRawBufferPointer(start: scratch.advanced(by: Self.macOffset), count: icvLength),
+                                 icv)
+    }
+
+    private func macICV(prefix: UnsafeRawBufferPointer, suffix: UnsafeRawBufferPointer, sequenceNumber: UInt64,
+                        extendedSequenceNumbers: Bool) throws(CryptoError) {
+        let mac = mac!
+        try mac.begin()
+        try mac.update(prefix)
+        try mac.update(scratch.advanced(by: Self.zerosOffset), count: icvLength)
+        try mac.update(suffix)
+        if extendedSequenceNumbers {
+            storeBigEndian(UInt32(truncatingIfNeeded: sequenceNumber >> 32), scratch, at: Self.trailerOffset)
+            try mac.update(scratch.advanced(by: Self.trailerOffset), count: 4)
+        }
+        try mac.finish(into: scratch.advanced(by: Self.macOffset))
+    }
+
+    private func gmacTag(prefix: UnsafeRawBufferPointer, iv: UnsafeRawBufferPointer, suffix: UnsafeRawBufferPointer,
+                         sequenceNumber: UInt64, extendedSequenceNumbers: Bool) throws(CryptoError) {
+        let gmac = gmac!
+        let nonce = scratch.advanced(by: Self.nonceOffset)
+        nonce.copyMemory(from: scratch.advanced(by: Self.saltOffset), byteCount: 4)
+        nonce.advanced(by: 4).copyMemory(from: iv.baseAddress!, byteCount: 8)
+        try gmac.start(iv: nonce)
+        if let bytes = prefix.baseAddress { try gmac.authenticate(bytes, count: prefix.count) }
+        try gmac.authenticate(iv.baseAddress!, count: 8)
+        try gmac.authenticate(scratch.advanced(by: Self.zerosOffset), count: 16)
+        if let bytes = suffix.baseAddress { try gmac.authenticate(bytes, count: suffix.count) }
+        if extendedSequenceNumbers {
+            storeBigEndian(UInt32(truncatingIfNeeded: sequenceNumber >> 32), scratch, at: Self.trailerOffset)
+            try gmac.authenticate(scratch.advanced(by: Self.trailerOffset), count: 4)
+        }
+        guard gmac.finish() else { throw .backend("EVP_EncryptFinal_ex(GMAC)") }
+        try gmac.tag(into: scratch.advanced(by: Self.macOffset), count: 16)
+    }
+}
