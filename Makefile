@@ -1,0 +1,28 @@
+# IPsecLab: the two set-up commands of the README.
+#   make report   installs what is missing, builds in release, runs the main job
+#   make test     installs what is missing, builds, runs every test
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+SWIFT ?= swift
+SAMPLE ?= corpora/captures/sample.pcap
+
+.PHONY: setup build release test report clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(SWIFT) build --build-tests
+
+release: setup
+	$(SWIFT) build -c release
+
+test: build
+	$(SWIFT) test --skip-build
+
+report: release
+	.build/release/ipsec-lab inspect $(SAMPLE)
+
+clean:
+	rm -rf .build
