@@ -145,3 +145,95 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
         (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }
 }
+
+/// An IPv4 or IPv6 address.
+public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
+    case v4(IPv4Address)
+    case v6(IPv6Address)
+
+    /// Parses either notation, strictly.
+    public init?(_ text: some StringProtocol) {
+        if let a = IPv4Address(text) {
+            self = .v4(a)
+        } else if let a = IPv6Address(text) {
+            self = .v6(a)
+        } else {
+            return nil
+        }
+    }
+
+    public var version: IPVersion {
+        if case .v4 = self { return .v4 }
+        return .v6
+    }
+
+    public var bytes: [UInt8] {
+        switch self {
+        case .v4(let a): a.bytes
+        case .v6(let a): a.bytes
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .v4(let a): a.description
+        case .v6(let a): a.description
+        }
+    }
+
+    public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
+        switch (lhs, rhs) {
+        case let (.v4(a), .v4(b)): a < b
+        case let (.v6(a), .v6(b)): a < b
+        case (.v4, .v6): true
+        case (.v6, .v4): false
+        }
+    }
+}
+
+/// An address prefix (`10.0.0.0/8`, `2001:db8::/32`), as traffic selectors and policies use them.
+public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
+    public let address: IPAddress
+    public let length: Int
+
+    /// `length` must fit the family (0...32 or 0...128); bits beyond it are cleared.
+    public init?(address: IPAddress, length: Int) {
+        let maximum = address.version == .v4 ? 32 : 128
+        guard (0...maximum).contains(length) else { return nil }
+        self.length = length
+        switch address {
+        case .v4(let a):
+            let mask: UInt32 = length == 0 ? 0 : ~UInt32(0) << UInt32(32 - length)
+            self.address = .v4(IPv4Address(rawValue: a.rawValue & mask))
+        case .v6(let a):
+            let hiMask: UInt64 = length == 0 ? 0 : (length >= 64 ? ~0 : ~UInt64(0) << UInt64(64 - length))
+            let loMask: UInt64 = length <= 64 ? 0 : (length == 128 ? ~0 : ~UInt64(0) << UInt64(128 - length))
+            self.address = .v6(IPv6Address(high: a.high & hiMask, low: a.low & loMask))
+        }
+    }
+
+    /// A host prefix (/32 or /128).
+    public init(host: IPAddress) {
+        self.address = host
+        self.length = host.version == .v4 ? 32 : 128
+    }
+
+    /// `a.b.c.d/n`, `x::y/n`, or a bare address (a host prefix).
+    public init?(_ text: some StringProtocol) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let address = IPAddress(parts[0]) else { return nil }
+        if parts.count == 1 {
+            self.init(host: address)
+        } else {
+            guard let n = Int(parts[1]), parts[1].allSatisfy(\.isNumber) else { return nil }
+            self.init(address: address, length: n)
+        }
+    }
+
+    public func contains(_ other: IPAddress) -> Bool {
+        guard let p = IPPrefix(address: other, length: length) else { return false }
+        return p.address == address
+    }
+
+    public var description: String { "\(address)/\(length)" }
+}

@@ -4,11 +4,12 @@ public enum Layer: Hashable, Sendable {
     case ipv4(IPv4Header, checksumValid: Bool)
     case ipv6(IPv6Header)
     case ipv6Extension(IPv6ExtensionHeader)
-    /// `checksumValid` is nil when the sender did not compute one (a zero UDP checksum over IPv4, RFC 768).
+    /// `checksumValid` is nil when the checksum cannot be checked: the sender did not compute one (a zero UDP
+    /// checksum over IPv4, RFC 768), or the packet is a fragment, whose checksum covers bytes it does not hold.
     case udp(UDPHeader, checksumValid: Bool?)
-    case tcp(TCPHeader, checksumValid: Bool)
-    case icmpv4(ICMPv4Header, checksumValid: Bool)
-    case icmpv6(ICMPv6Header, checksumValid: Bool)
+    case tcp(TCPHeader, checksumValid: Bool?)
+    case icmpv4(ICMPv4Header, checksumValid: Bool?)
+    case icmpv6(ICMPv6Header, checksumValid: Bool?)
     /// The ESP header; `protectedLength` counts the IV, ciphertext, padding, trailer and ICV that follow it, which
     /// cannot be told apart without the SA.
     case esp(ESPHeader, protectedLength: Int)
@@ -93,6 +94,9 @@ public enum Dissector {
     private struct Walker {
         let base: Int
         var dissection: Dissection
+        /// Set inside a first fragment: the upper-layer header is there, but its length and checksum cover bytes in
+        /// later fragments.
+        var inFirstFragment = false
 
         mutating func add(_ layer: Layer, at bytes: ArraySlice<UInt8>, length: Int) {
             dissection.layers.append(DissectedLayer(layer: layer, offset: bytes.startIndex - base, length: length))
@@ -129,6 +133,7 @@ public enum Dissector {
                         length: view.payload.count)
                     return
                 }
+                inFirstFragment = header.moreFragments
                 upper(header.protocol, view.payload, addresses: .v4(header.source, header.destination), depth: depth)
             } catch {
                 fail(error)
@@ -172,6 +177,7 @@ public enum Dissector {
                         add(.payload(protocol: f.nextHeader, length: rest.count), at: rest, length: rest.count)
                         return
                     }
+                    if case .fragment(let f) = h, f.moreFragments { inFirstFragment = true }
                 }
                 upper(chain.upperLayerProtocol, payload.dropFirst(chain.upperLayerOffset),
                       addresses: finalAddresses, depth: depth)
@@ -183,6 +189,15 @@ public enum Dissector {
         mutating func upper(_ proto: IPProtocol, _ bytes: ArraySlice<UInt8>, addresses: Addresses, depth: Int) {
             do {
                 switch proto {
+                case .udp where inFirstFragment:
+                    // Only the header is here; the length field counts bytes in later fragments.
+                    guard bytes.count >= UDPDatagram.headerLength else {
+                        throw WireError.truncated("UDP", need: UDPDatagram.headerLength, have: bytes.count)
+                    }
+                    let header = UDPHeader(sourcePort: bytes.wireUInt16(at: 0), destinationPort: bytes.wireUInt16(at: 2),
+                                           length: bytes.wireUInt16(at: 4), checksum: bytes.wireUInt16(at: 6))
+                    add(.udp(header, checksumValid: nil), at: bytes, length: UDPDatagram.headerLength)
+                    rest(nil, bytes.dropFirst(UDPDatagram.headerLength))
                 case .udp:
                     let view = try UDPDatagram(bytes)
                     let header = UDPHeader(view)
@@ -197,16 +212,18 @@ public enum Dissector {
                 case .tcp:
                     let view = try TCPSegment(bytes)
                     let header = try TCPHeader.parse(bytes)
-                    let valid = view.verifyChecksum(addresses.pseudoHeader(.tcp, length: bytes.count))
+                    let valid = inFirstFragment ? nil : view.verifyChecksum(addresses.pseudoHeader(.tcp, length: bytes.count))
                     add(.tcp(header, checksumValid: valid), at: bytes, length: header.bufferLength)
                     rest(nil, view.payload)
                 case .icmp:
                     let view = try ICMPv4Message(bytes)
-                    add(.icmpv4(ICMPv4Header(view), checksumValid: view.verifyChecksum()), at: bytes, length: 8)
+                    add(.icmpv4(ICMPv4Header(view), checksumValid: inFirstFragment ? nil : view.verifyChecksum()),
+                        at: bytes, length: 8)
                     rest(nil, view.payload)
                 case .icmpv6:
                     let view = try ICMPv6Message(bytes)
-                    let valid = view.verifyChecksum(addresses.pseudoHeader(.icmpv6, length: bytes.count))
+                    let valid = inFirstFragment
+                        ? nil : view.verifyChecksum(addresses.pseudoHeader(.icmpv6, length: bytes.count))
                     add(.icmpv6(ICMPv6Header(view), checksumValid: valid), at: bytes, length: 8)
                     rest(nil, view.payload)
                 case .esp:
@@ -226,6 +243,7 @@ public enum Dissector {
                     let view = try IPCompPacket(bytes)
                     add(.ipcomp(IPCompHeader(view), compressedLength: view.payload.count), at: bytes, length: 4)
                 case .ipv4, .ipv6:
+                    inFirstFragment = false
                     ip(bytes, depth: depth + 1)
                 case .noNextHeader:
                     if !bytes.isEmpty { rest(proto, bytes) }

@@ -125,7 +125,7 @@ extension Layer {
                 Field("destination_port", .int(Int(h.destinationPort))),
                 Field("length", .int(Int(h.length))),
                 Field("checksum", .hex(Int(h.checksum), digits: 4)),
-                Field("checksum_valid", valid.map { FieldValue.bool($0) } ?? .string("not computed")),
+                Field("checksum_valid", Self.checksumVerdict(valid)),
             ]
         case let .tcp(h, valid):
             return [
@@ -138,7 +138,7 @@ extension Layer {
                 Field("flag_names", .string(h.flags.description)),
                 Field("window", .int(Int(h.window))),
                 Field("checksum", .hex(Int(h.checksum), digits: 4)),
-                Field("checksum_valid", .bool(valid)),
+                Field("checksum_valid", Self.checksumVerdict(valid)),
                 Field("urgent_pointer", .int(Int(h.urgentPointer))),
                 Field("options", .list(h.options.map { .group(Self.fields(of: $0)) })),
             ]
@@ -148,7 +148,7 @@ extension Layer {
                 Field("type_name", .string(h.name)),
                 Field("code", .int(Int(h.code))),
                 Field("checksum", .hex(Int(h.checksum), digits: 4)),
-                Field("checksum_valid", .bool(valid)),
+                Field("checksum_valid", Self.checksumVerdict(valid)),
                 Field("rest_of_header", .hex(Int(h.restOfHeader), digits: 8)),
             ]
         case let .icmpv6(h, valid):
@@ -157,7 +157,7 @@ extension Layer {
                 Field("type_name", .string(h.name)),
                 Field("code", .int(Int(h.code))),
                 Field("checksum", .hex(Int(h.checksum), digits: 4)),
-                Field("checksum_valid", .bool(valid)),
+                Field("checksum_valid", Self.checksumVerdict(valid)),
                 Field("rest_of_header", .hex(Int(h.restOfHeader), digits: 8)),
             ]
         case let .esp(h, protectedLength):
@@ -197,6 +197,11 @@ extension Layer {
             }
             return f
         }
+    }
+
+    /// true or false; "unchecked" when it cannot be checked (a zero UDP checksum over IPv4, a fragment).
+    static func checksumVerdict(_ valid: Bool?) -> FieldValue {
+        valid.map { FieldValue.bool($0) } ?? .string("unchecked")
     }
 
     static func fields(of option: IPv4Option) -> [Field] {

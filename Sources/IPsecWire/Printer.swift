@@ -24,11 +24,11 @@ extension Layer {
             return "UDP \(h.sourcePort) > \(h.destinationPort)" + (valid == false ? " [bad udp cksum]" : "")
         case let .tcp(h, valid):
             return "TCP \(h.sourcePort) > \(h.destinationPort) [\(h.flags)] seq \(h.sequenceNumber)"
-                + (valid ? "" : " [bad tcp cksum]")
+                + (valid == false ? " [bad tcp cksum]" : "")
         case let .icmpv4(h, valid):
-            return "ICMP \(h.name)" + (valid ? "" : " [bad icmp cksum]")
+            return "ICMP \(h.name)" + (valid == false ? " [bad icmp cksum]" : "")
         case let .icmpv6(h, valid):
-            return "ICMP6 \(h.name)" + (valid ? "" : " [bad icmp6 cksum]")
+            return "ICMP6 \(h.name)" + (valid == false ? " [bad icmp6 cksum]" : "")
         case let .esp(h, length):
             return "ESP(spi=\(hex(h.spi, 8)),seq=\(h.sequenceNumber)) \(length) bytes protected"
         case let .ah(h):
@@ -62,11 +62,12 @@ extension Dissection {
     }
 
     /// The field tree, indented by `indent` spaces.
-    public func treeLines(indent: Int = 0) -> [String] {
+    /// `baseOffset` is added to every layer's offset, so a caller can count from the start of the frame.
+    public func treeLines(indent: Int = 0, baseOffset: Int = 0) -> [String] {
         var lines: [String] = []
         let pad = String(repeating: " ", count: indent)
         for l in layers {
-            lines.append("\(pad)\(l.layer.name) (offset \(l.offset), \(l.length) bytes)")
+            lines.append("\(pad)\(l.layer.name) (offset \(baseOffset + l.offset), \(l.length) bytes)")
             appendTree(l.layer.fields, indent: indent + 2, to: &lines)
         }
         if let error { lines.append("\(pad)malformed: \(error)") }
