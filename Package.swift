@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "IPsecWire", targets: ["IPsecWire"]),
         .library(name: "IPsecCapture", targets: ["IPsecCapture"]),
         .library(name: "IPsecCrypto", targets: ["IPsecCrypto"]),
+        .library(name: "IPsecCore", targets: ["IPsecCore"]),
         .executable(name: "ipsec-lab", targets: ["ipsec-lab"]),
     ],
     dependencies: [
@@ -30,11 +31,15 @@ let package = Package(
         // Transforms: every ESP/AH algorithm on OpenSSL's EVP API, IV sources, constant-time comparison.
         .target(name: "IPsecCrypto", dependencies: ["COpenSSL"]),
 
+        // The data plane: SAs, ESP and AH processing, modes, typed drop reasons.
+        .target(name: "IPsecCore", dependencies: ["IPsecWire", "IPsecCrypto", "CZlib"]),
+
+
         // The command-line tool: thin, each subcommand calls one library entry point.
         .executableTarget(
             name: "ipsec-lab",
             dependencies: [
-                "IPsecWire", "IPsecCapture", "COpenSSL", "CZlib",
+                "IPsecWire", "IPsecCapture", "IPsecCrypto", "IPsecCore", "COpenSSL", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,6 +47,7 @@ let package = Package(
         .testTarget(name: "IPsecWireTests", dependencies: ["IPsecWire"]),
         .testTarget(name: "IPsecCaptureTests", dependencies: ["IPsecCapture", "IPsecWire"]),
         .testTarget(name: "IPsecCryptoTests", dependencies: ["IPsecCrypto"]),
+        .testTarget(name: "IPsecCoreTests", dependencies: ["IPsecCore", "IPsecCrypto", "IPsecWire"]),
         .testTarget(name: "CLITests", dependencies: ["IPsecWire", "IPsecCapture"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,243 @@
+import IPsecCrypto
+import IPsecWire
+
+/// The outbound path: an IP packet in, the protected packet out.
+public enum Outbound {
+    /// Protects `packet` with `sa` in the SA's mode and writes the result to `out` (replacing its contents).
+    ///
+    /// Transport mode inserts ESP or AH after the IP header (IPv6: after the extension headers that must precede it)
+    /// and refuses fragments (RFC 4301 §7: IPsec applies before fragmentation). Tunnel mode wraps the whole packet in
+    /// an outer header built per RFC 4301 §5.1.2.
+    public static func protect(_ packet: ArraySlice<UInt8>, with sa: SecurityAssociation,
+                               into out: inout [UInt8]) throws(CoreError) {
+        out.removeAll(keepingCapacity: true)
+        let config = sa.configuration
+        switch config.mode {
+        case .transport:
+            let layout: PacketLayout
+            do { layout = try PacketLayout.transport(packet) } catch { throw CoreError.badPacket(error) }
+            guard !layout.isFragment else {
+                throw CoreError(.unsupported, "transport mode cannot protect an IP fragment (RFC 4301 §7)")
+            }
+            guard layout.version == config.destination.version else {
+                throw CoreError(.unsupported, "an \(layout.version) packet cannot use an \(config.destination.version) "
+                                + "transport-mode SA")
+            }
+            let base = packet.startIndex
+            let header = packet[base..<(base + layout.headerEnd)]
+            let payload = packet[(base + layout.headerEnd)..<(base + layout.packetLength)]
+            out.append(contentsOf: header)
+            out[layout.nextHeaderOffset] = config.protocol.ipProtocol.rawValue
+            switch config.protocol {
+            case .esp:
+                try ESPCodec.seal(payload, nextHeader: layout.nextHeader, sa: sa, into: &out)
+                PacketLayout.fixLengths(&out)
+            case .ah:
+                let sequence = try sa.nextSequence()
+                let icv = try AHCodec.appendHeader(nextHeader: layout.nextHeader, sequence: sequence, sa: sa,
+                                                   version: layout.version, into: &out)
+                out.append(contentsOf: payload)
+                PacketLayout.fixLengths(&out)
+                try AHCodec.sign(&out, headerEnd: layout.headerEnd, icv: icv, sequence: sequence, sa: sa)
+            }
+        case .tunnel, .tunnelHC:
+            let inner: TunnelHeader.InnerFields
+            let innerPacket: ArraySlice<UInt8>
+            do {
+                inner = try TunnelHeader.innerFields(packet)
+                let layout = try PacketLayout.inbound(packet)
+                innerPacket = packet.prefix(layout.packetLength)
+            } catch {
+                throw CoreError.badPacket(error)
+            }
+            let innerProtocol: IPProtocol = inner.version == .v4 ? .ipv4 : .ipv6
+            try TunnelHeader.append(for: sa, inner: inner, protocol: config.protocol.ipProtocol, into: &out)
+            let headerEnd = out.count
+            switch config.protocol {
+            case .esp:
+                try ESPCodec.seal(innerPacket, nextHeader: innerProtocol, sa: sa, into: &out)
+                PacketLayout.fixLengths(&out)
+            case .ah:
+                let sequence = try sa.nextSequence()
+                let icv = try AHCodec.appendHeader(nextHeader: innerProtocol, sequence: sequence, sa: sa,
+                                                   version: config.destination.version, into: &out)
+                out.append(contentsOf: innerPacket)
+                PacketLayout.fixLengths(&out)
+                try AHCodec.sign(&out, headerEnd: headerEnd, icv: icv, sequence: sequence, sa: sa)
+            }
+        }
+        guard out.count <= (config.destination.version == .v4 ? 65535 : 65535 + 40) else {
+            throw CoreError(.unsupported, "the protected packet would exceed the IP length limit")
+        }
+        sa.counters.protectedPackets += 1
+        sa.counters.protectedBytes += out.count
+    }
+}
+
+/// What the inbound path made of a packet.
+public struct InboundResult: Sendable {
+    public var verdict: InboundVerdict
+    /// The SA's SPI and protocol, when the packet carried an IPsec header.
+    public var spi: UInt32?
+    public var `protocol`: IPsecProtocol?
+    /// The full (ESN-inferred) sequence number, once the ICV verified.
+    public var sequence: UInt64?
+    /// The mode the packet was opened in.
+    public var mode: SAMode?
+
+    public init(verdict: InboundVerdict, spi: UInt32? = nil, protocol: IPsecProtocol? = nil,
+                sequence: UInt64? = nil, mode: SAMode? = nil) {
+        self.verdict = verdict
+        self.spi = spi
+        self.protocol = `protocol`
+        self.sequence = sequence
+        self.mode = mode
+    }
+}
+
+/// The inbound path: SA lookup → ICV verified before decryption → decrypt → strict padding check → mode
+/// decapsulation → selector check on the inner packet. Nothing here throws: every failure is a typed drop.
+public enum Inbound {
+    /// Opens `packet` with the SA the database holds for it and writes the packet that was protected to `out`
+    /// (transport: the IP header rebuilt with the right protocol, length and checksum; tunnel: the inner packet).
+    public static func unprotect(_ packet: ArraySlice<UInt8>, sad: SADatabase, into out: inout [UInt8],
+                                 scratch: inout [UInt8]) -> InboundResult {
+        out.removeAll(keepingCapacity: true)
+        guard let layout = try? PacketLayout.inbound(packet) else { return InboundResult(verdict: .dropped(.malformed)) }
+        // IP discards an IPv4 header whose checksum fails before IPsec sees it (RFC 1122 §3.2.1.2).
+        if layout.version == .v4, InternetChecksum.compute(packet.prefix(Int(packet[packet.startIndex] & 0x0f) * 4)) != 0 {
+            return InboundResult(verdict: .dropped(.malformed))
+        }
+        let proto: IPsecProtocol
+        switch layout.nextHeader {
+        case .esp: proto = .esp
+        case .ah: proto = .ah
+        default: return InboundResult(verdict: .dropped(.notIPsec))
+        }
+        // IPsec works on whole packets (RFC 4301 §7); reassembly is not IPsecLab's job.
+        guard !layout.isFragment else { return InboundResult(verdict: .dropped(.fragment), protocol: proto) }
+        let whole = packet.prefix(layout.packetLength)
+        let base = whole.startIndex
+        let ipsec = whole[(base + layout.headerEnd)...]
+        guard ipsec.count >= 8 || (proto == .ah && ipsec.count >= 12) else {
+            return InboundResult(verdict: .dropped(.malformed), protocol: proto)
+        }
+        let spi = proto == .esp ? ipsec.wireUInt32(at: 0) : ipsec.wireUInt32(at: 4)
+        guard let sa = sad.lookup(spi: spi, destination: layout.destination, protocol: proto) else {
+            return InboundResult(verdict: .dropped(.noSA), spi: spi, protocol: proto)
+        }
+        var result = InboundResult(verdict: .accepted, spi: spi, protocol: proto, mode: sa.configuration.mode)
+        let verdict: InboundVerdict
+        switch proto {
+        case .esp:
+            verdict = openESP(whole, layout: layout, sa: sa, result: &result, out: &out, scratch: &scratch)
+        case .ah:
+            verdict = openAH(whole, layout: layout, sa: sa, result: &result, out: &out)
+        }
+        result.verdict = verdict
+        switch verdict {
+        case .accepted:
+            sa.counters.acceptedPackets += 1
+            sa.counters.acceptedBytes += out.count
+        case .dropped(let reason):
+            sa.counters.drop(reason)
+            out.removeAll(keepingCapacity: true)
+        }
+        return result
+    }
+
+    private static func openESP(_ packet: ArraySlice<UInt8>, layout: PacketLayout, sa: SecurityAssociation,
+                                result: inout InboundResult, out: inout [UInt8],
+                                scratch: inout [UInt8]) -> InboundVerdict {
+        let base = packet.startIndex
+        let opened: ESPCodec.Opened
+        switch ESPCodec.open(packet[(base + layout.headerEnd)...], sa: sa, scratch: &scratch) {
+        case .failure(let reason): return .dropped(reason)
+        case .success(let o): opened = o
+        }
+        result.sequence = opened.sequence
+        // RFC 4303 §2.6: dummy packets are discarded quietly, after the ICV (so they are authentic) …
+        if opened.nextHeader == .noNextHeader {
+            sa.accept(sequence: opened.sequence)
+            return .dropped(.dummy)
+        }
+        let payload = scratch[opened.payload]
+        let verdict = decapsulate(payload, nextHeader: opened.nextHeader, header: packet[base..<(base + layout.headerEnd)],
+                                  layout: layout, sa: sa, out: &out)
+        if verdict == .accepted { sa.accept(sequence: opened.sequence) }
+        return verdict
+    }
+
+    private static func openAH(_ packet: ArraySlice<UInt8>, layout: PacketLayout, sa: SecurityAssociation,
+                               result: inout InboundResult, out: inout [UInt8]) -> InboundVerdict {
+        let base = packet.startIndex
+        let low = packet.wireUInt32(at: layout.headerEnd + 8)
+        let sequence = sa.inferSequence(low: low)
+        let view: AHPacket
+        switch AHCodec.verify(packet, headerEnd: layout.headerEnd, sequence: sequence, sa: sa) {
+        case .failure(let reason): return .dropped(reason)
+        case .success(let v): view = v
+        }
+        result.sequence = sequence
+        let verdict = decapsulate(view.payload, nextHeader: view.nextHeader,
+                                  header: packet[base..<(base + layout.headerEnd)], layout: layout, sa: sa, out: &out)
+        if verdict == .accepted { sa.accept(sequence: sequence) }
+        return verdict
+    }
+
+    /// Rebuilds the packet that was protected from the opened payload.
+    private static func decapsulate(_ payload: ArraySlice<UInt8>, nextHeader: IPProtocol, header: ArraySlice<UInt8>,
+                                    layout: PacketLayout, sa: SecurityAssociation,
+                                    out: inout [UInt8]) -> InboundVerdict {
+        switch sa.configuration.mode {
+        case .transport:
+            // The payload must not be a tunnelled packet on a transport SA, nor an IPsec header looping back.
+            out.append(contentsOf: header)
+            out[layout.nextHeaderOffset] = nextHeader.rawValue
+            out.append(contentsOf: payload)
+            PacketLayout.fixLengths(&out)
+        case .tunnel, .tunnelHC:
+            guard nextHeader == .ipv4 || nextHeader == .ipv6 else { return .dropped(.nextHeader) }
+            // The inner packet must parse, be of the announced version, and fill the payload exactly.
+            guard let first = payload.first, (first >> 4 == 4) == (nextHeader == .ipv4),
+                  let inner = try? PacketLayout.inbound(payload), inner.packetLength == payload.count else {
+                return .dropped(.nextHeader)
+            }
+            out.append(contentsOf: payload)
+        }
+        if let selector = sa.configuration.selector, !selector.matches(out[...]) {
+            return .dropped(.policy)
+        }
+        return .accepted
+    }
+}
+
+extension TrafficSelector {
+    /// Whether the packet's addresses, protocol and ports fall within the selector.
+    public func matches(_ packet: ArraySlice<UInt8>) -> Bool {
+        let d = Dissector.dissect(ipPacket: packet)
+        var src: IPAddress?, dst: IPAddress?, proto: IPProtocol?, sport: UInt16?, dport: UInt16?
+        for layer in d.layers {
+            switch layer.layer {
+            case let .ipv4(h, _):
+                if src == nil { src = .v4(h.source); dst = .v4(h.destination); proto = h.protocol }
+            case let .ipv6(h):
+                if src == nil { src = .v6(h.source); dst = .v6(h.destination); proto = h.nextHeader }
+            case .ipv6Extension(let e):
+                proto = e.nextHeader
+            case let .udp(h, _):
+                sport = h.sourcePort; dport = h.destinationPort
+            case let .tcp(h, _):
+                sport = h.sourcePort; dport = h.destinationPort
+            default:
+                break
+            }
+        }
+        if let source, !(src.map { source.contains($0) } ?? false) { return false }
+        if let destination, !(dst.map { destination.contains($0) } ?? false) { return false }
+        if let p = self.protocol, p != proto { return false }
+        if let sourcePort, sourcePort != sport { return false }
+        if let destinationPort, destinationPort != dport { return false }
+        return true
+    }
+}

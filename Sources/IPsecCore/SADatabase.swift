@@ -1,0 +1,42 @@
+import IPsecWire
+
+/// The SAs a node holds. Inbound lookup is by SPI, destination and protocol (RFC 4301 §4.4.2.1); a lookup that
+/// finds no SA for the destination falls back to SPI and protocol alone, as RFC 4301 §4.1 allows for unicast SAs
+/// whose SPIs are unique per receiver.
+public final class SADatabase {
+    struct Key: Hashable {
+        var spi: UInt32
+        var destination: IPAddress
+        var proto: IPsecProtocol
+    }
+
+    struct SPIKey: Hashable {
+        var spi: UInt32
+        var proto: IPsecProtocol
+    }
+
+    private var exact: [Key: SecurityAssociation] = [:]
+    private var bySPI: [SPIKey: [SecurityAssociation]] = [:]
+    public private(set) var all: [SecurityAssociation] = []
+
+    public init() {}
+
+    /// Installs an SA; a second SA with the same SPI, destination and protocol is refused.
+    public func add(_ sa: SecurityAssociation) throws(CoreError) {
+        let c = sa.configuration
+        let key = Key(spi: c.spi, destination: c.destination, proto: c.protocol)
+        guard exact[key] == nil else {
+            throw CoreError(.badConfiguration, "two SAs with \(c.protocol) SPI 0x\(String(c.spi, radix: 16)) "
+                            + "and destination \(c.destination)")
+        }
+        exact[key] = sa
+        bySPI[SPIKey(spi: c.spi, proto: c.protocol), default: []].append(sa)
+        all.append(sa)
+    }
+
+    public func lookup(spi: UInt32, destination: IPAddress, protocol proto: IPsecProtocol) -> SecurityAssociation? {
+        if let sa = exact[Key(spi: spi, destination: destination, proto: proto)] { return sa }
+        let candidates = bySPI[SPIKey(spi: spi, proto: proto)] ?? []
+        return candidates.count == 1 ? candidates[0] : nil
+    }
+}

@@ -1,0 +1,128 @@
+import IPsecCrypto
+import IPsecWire
+
+/// A running SA: its configuration, its transform (keyed once, reused for every packet), its IV source and its
+/// sequence state. One per SA and direction; not thread-safe.
+public final class SecurityAssociation {
+    public let configuration: SAConfiguration
+    let esp: ESPTransform?
+    let ah: AHTransform?
+    var ivSource: IVSource
+    /// Where fresh outer-header identification values come from (tunnel mode over IPv4).
+    var identificationSource: IVSource
+    /// The last sequence number sent; the next packet carries one more.
+    public internal(set) var outboundSequence: UInt64
+    /// The highest sequence number accepted so far (used to infer ESN high-order bits before the replay window of a
+    /// later issue takes over).
+    public internal(set) var highestReceived: UInt64
+    /// Per-SA counters.
+    public internal(set) var counters = SACounters()
+
+    /// The bytes ESP adds around its payload that do not depend on the payload: header, IV and ICV.
+    public var fixedOverhead: Int {
+        if let esp { return ESPPacket.headerLength + esp.ivLength + esp.icvLength }
+        return ah.map { AHHeader.headerLength(icvLength: $0.icvLength, ipVersion: configuration.destination.version) } ?? 0
+    }
+
+    /// Keys the transform; throws a `CoreError` naming the SA (never its keys) if the configuration is unusable.
+    /// - Parameters:
+    ///   - ivSource: per-packet IVs (`.random` unless a test or `--seed` asks otherwise).
+    ///   - identificationSource: outer IPv4 identification values in tunnel mode.
+    public init(_ configuration: SAConfiguration, ivSource: IVSource = .random,
+                identificationSource: IVSource = .random) throws(CoreError) {
+        self.configuration = configuration
+        self.ivSource = ivSource
+        self.identificationSource = identificationSource
+        outboundSequence = configuration.outboundSequence
+        highestReceived = configuration.replaySequence
+        let label = "SA spi 0x\(String(configuration.spi, radix: 16))"
+        guard configuration.spi != 0 else {
+            throw CoreError(.badConfiguration, "\(label): SPI 0 is reserved (RFC 4303 §2.1)")
+        }
+        guard configuration.source.version == configuration.destination.version else {
+            throw CoreError(.badConfiguration, "\(label): source and destination are of different IP versions")
+        }
+        do {
+            switch (configuration.protocol, configuration.algorithm) {
+            case (.esp, .esp(let algorithm)):
+                esp = try ESPTransform(algorithm, encryptionKey: configuration.encryptionKey,
+                                       integrityKey: configuration.integrityKey)
+                ah = nil
+            case (.ah, .ah(let algorithm)):
+                guard configuration.mode != .tunnelHC else {
+                    throw CoreError(.badConfiguration, "\(label): the compressed tunnel is an ESP mode")
+                }
+                ah = try AHTransform(algorithm, key: configuration.integrityKey, ivSource: ivSource)
+                esp = nil
+            default:
+                throw CoreError(.badConfiguration,
+                                "\(label): algorithm \(configuration.algorithm) does not fit protocol \(configuration.protocol)")
+            }
+        } catch let error as CryptoError {
+            throw CoreError(.badConfiguration, "\(label): \(error)")
+        } catch let error as CoreError {
+            throw error
+        } catch {
+            throw CoreError(.badConfiguration, "\(label): \(error)")
+        }
+    }
+
+    /// The next outbound sequence number, or an error when it would wrap: RFC 4303 §3.3.3 and RFC 4302 §3.3.2 forbid
+    /// cycling the counter; a new SA is needed.
+    func nextSequence() throws(CoreError) -> UInt64 {
+        let limit: UInt64 = configuration.extendedSequenceNumbers ? UInt64.max : UInt64(UInt32.max)
+        guard outboundSequence < limit else {
+            throw CoreError(.sequenceOverflow, "SA spi 0x\(String(configuration.spi, radix: 16)): sequence number "
+                            + "would wrap; RFC 4303 §3.3.3 requires a new SA")
+        }
+        outboundSequence += 1
+        return outboundSequence
+    }
+
+    /// The full sequence number of a received packet from its low 32 bits (RFC 4303 Appendix A2 inference, against
+    /// the highest number seen; a replay window refines this when configured).
+    func inferSequence(low: UInt32) -> UInt64 {
+        guard configuration.extendedSequenceNumbers else { return UInt64(low) }
+        return ReplayWindow.inferSequence(low: low, highest: highestReceived,
+                                          window: UInt64(max(configuration.replayWindow, 1)))
+    }
+
+    func accept(sequence: UInt64) {
+        if sequence > highestReceived { highestReceived = sequence }
+    }
+}
+
+/// What an SA has seen.
+public struct SACounters: Hashable, Sendable {
+    public var protectedPackets = 0
+    public var protectedBytes = 0
+    public var acceptedPackets = 0
+    public var acceptedBytes = 0
+    public var drops: [DropReason: Int] = [:]
+
+    mutating func drop(_ reason: DropReason) { drops[reason, default: 0] += 1 }
+}
+
+/// Sequence-number arithmetic of RFC 4303 Appendix A.
+public enum ReplayWindow {
+    /// Appendix A2.2: the high-order 32 bits of an ESN packet's sequence number, inferred from its low bits, the
+    /// highest number received (T) and the window size (W). If the window lies within one 2^32 block (Th), a low
+    /// value below its bottom belongs to the next block; if the window straddles a block boundary, a low value at or
+    /// above its bottom belongs to the previous block.
+    public static func inferSequence(low: UInt32, highest: UInt64, window: UInt64) -> UInt64 {
+        let tl = UInt32(truncatingIfNeeded: highest)
+        let th = UInt32(truncatingIfNeeded: highest >> 32)
+        let w = UInt32(truncatingIfNeeded: min(max(window, 1), UInt64(UInt32.max)))
+        var high = th
+        if tl >= w - 1 {
+            // Case A: the window lies within one block.
+            if low < tl - (w - 1) { high = th &+ 1 }
+        } else {
+            // Case B: the window spans two blocks (the subtraction wraps, mod 2^32, as the RFC's does).
+            if low >= tl &- (w - 1) { high = th &- 1 }
+        }
+        // Sequence numbers cannot go below zero.
+        if th == 0 && high == UInt32.max { high = 0 }
+        return UInt64(high) << 32 | UInt64(low)
+    }
+}
