@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "IPsecCapture", targets: ["IPsecCapture"]),
         .library(name: "IPsecCrypto", targets: ["IPsecCrypto"]),
         .library(name: "IPsecCore", targets: ["IPsecCore"]),
+        .library(name: "IPsecPipeline", targets: ["IPsecPipeline"]),
+        .library(name: "IPsecConfig", targets: ["IPsecConfig"]),
         .executable(name: "ipsec-lab", targets: ["ipsec-lab"]),
     ],
     dependencies: [
@@ -34,12 +36,17 @@ let package = Package(
         // The data plane: SAs, ESP and AH processing, modes, typed drop reasons.
         .target(name: "IPsecCore", dependencies: ["IPsecWire", "IPsecCrypto", "CZlib"]),
 
+        // SA files: native JSON, `ip xfrm state` commands and listings, detected from the content.
+        .target(name: "IPsecConfig", dependencies: ["IPsecCore", "IPsecWire", "IPsecCrypto"]),
+
+        // Capture-level jobs: encap, decap and decrypting inspection of whole captures.
+        .target(name: "IPsecPipeline", dependencies: ["IPsecCapture", "IPsecCore", "IPsecConfig", "IPsecWire"]),
 
         // The command-line tool: thin, each subcommand calls one library entry point.
         .executableTarget(
             name: "ipsec-lab",
             dependencies: [
-                "IPsecWire", "IPsecCapture", "IPsecCrypto", "IPsecCore", "COpenSSL", "CZlib",
+                "IPsecWire", "IPsecCapture", "IPsecCrypto", "IPsecCore", "IPsecConfig", "IPsecPipeline", "COpenSSL", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,7 +55,8 @@ let package = Package(
         .testTarget(name: "IPsecCaptureTests", dependencies: ["IPsecCapture", "IPsecWire"]),
         .testTarget(name: "IPsecCryptoTests", dependencies: ["IPsecCrypto"]),
         .testTarget(name: "IPsecCoreTests", dependencies: ["IPsecCore", "IPsecCrypto", "IPsecWire"]),
-        .testTarget(name: "CLITests", dependencies: ["IPsecWire", "IPsecCapture"]),
+        .testTarget(name: "IPsecConfigTests", dependencies: ["IPsecConfig", "IPsecCore", "IPsecCrypto", "IPsecWire"]),
+        .testTarget(name: "CLITests", dependencies: ["IPsecWire", "IPsecCapture", "IPsecCore", "IPsecCrypto"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,7 +1,8 @@
 /// The integrity algorithm of one AH SA.
 ///
 /// Keywords (strongSwan's AH proposal syntax): "md5", "sha1", "sha256", "sha384", "sha512", "aesxcbc", "aescmac",
-/// "aes128gmac", "aes192gmac", "aes256gmac" (and the aliases "sha", "sha2_256", "sha2_384", "sha2_512").
+/// "aes128gmac", "aes192gmac", "aes256gmac" (and the aliases "sha", "sha2_256", "sha2_384", "sha2_512"), plus
+/// "sha256_96" (alias "sha2_256_96"), Linux's non-RFC 96-bit HMAC-SHA-256, for interoperability only.
 public struct AHAlgorithm: Hashable, Sendable, CustomStringConvertible {
     public let integrity: IntegrityAlgorithm
 

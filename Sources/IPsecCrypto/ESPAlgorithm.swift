@@ -10,6 +10,7 @@
 ///     icv       = "8" | "12" | "16" | "64" | "96" | "128"   ; bytes or bits; absent means 16
 ///     integrity = "md5" | "sha1" | "sha" | "sha256" | "sha2_256" | "sha384" | "sha2_384"
 ///               | "sha512" | "sha2_512" | "aesxcbc" | "aescmac"
+///               | "sha256_96" | "sha2_256_96"     ; Linux's 96-bit HMAC-SHA-256, not RFC 4868
 ///
 /// The canonical `keyword` uses bytes for ICVs and the first spelling of each alias, so that
 /// `ESPAlgorithm(keyword: a.keyword) == a` for every valid `a`.

@@ -5,6 +5,7 @@
 /// | `hmacMD5_96` | 2403 | 16 | 12 |
 /// | `hmacSHA1_96` | 2404 | 20 | 12 |
 /// | `hmacSHA256_128` / `hmacSHA384_192` / `hmacSHA512_256` | 4868 | 32 / 48 / 64 | 16 / 24 / 32 |
+/// | `hmacSHA256_96` (not an RFC transform; Linux `auth hmac(sha256)`) | – | 32 | 12 |
 /// | `aesXCBC96` | 3566 | 16 | 12 |
 /// | `aesCMAC96` | 4494 | 16 | 12 |
 /// | `aesGMAC` (AH only) | 4543 | 16/24/32 + 4 salt | 24 (8 IV + 16 tag) |
@@ -19,6 +20,10 @@ public enum IntegrityAlgorithm: Hashable, Sendable, CustomStringConvertible {
     case hmacSHA256_128
     case hmacSHA384_192
     case hmacSHA512_256
+    /// HMAC-SHA-256 truncated to 96 bits: not RFC 4868, but what Linux applies to `ip xfrm state … auth
+    /// hmac(sha256)` (its default truncation for sha256 is 96 bits, from pre-RFC drafts). strongSwan names it
+    /// "sha256_96" for interoperability with such peers; here it exists to read their SAs and captures.
+    case hmacSHA256_96
     case aesXCBC96
     case aesCMAC96
     /// AUTH_AES_128/192/256_GMAC (RFC 4543 §4), for AH only: a 4-byte salt follows the key; the AH ICV field carries
@@ -31,7 +36,7 @@ public enum IntegrityAlgorithm: Hashable, Sendable, CustomStringConvertible {
         case .none: 0
         case .hmacMD5_96, .aesXCBC96, .aesCMAC96: 16
         case .hmacSHA1_96: 20
-        case .hmacSHA256_128: 32
+        case .hmacSHA256_128, .hmacSHA256_96: 32
         case .hmacSHA384_192: 48
         case .hmacSHA512_256: 64
         case .aesGMAC(let bits): bits / 8
@@ -55,7 +60,7 @@ public enum IntegrityAlgorithm: Hashable, Sendable, CustomStringConvertible {
     public var icvLength: Int {
         switch self {
         case .none: 0
-        case .hmacMD5_96, .hmacSHA1_96, .aesXCBC96, .aesCMAC96: 12
+        case .hmacMD5_96, .hmacSHA1_96, .hmacSHA256_96, .aesXCBC96, .aesCMAC96: 12
         case .hmacSHA256_128: 16
         case .hmacSHA384_192: 24
         case .hmacSHA512_256: 32
@@ -72,6 +77,7 @@ public enum IntegrityAlgorithm: Hashable, Sendable, CustomStringConvertible {
         case .hmacSHA256_128: "sha256"
         case .hmacSHA384_192: "sha384"
         case .hmacSHA512_256: "sha512"
+        case .hmacSHA256_96: "sha256_96"
         case .aesXCBC96: "aesxcbc"
         case .aesCMAC96: "aescmac"
         case .aesGMAC(let bits): "aes\(bits)gmac"
@@ -96,6 +102,7 @@ public enum IntegrityAlgorithm: Hashable, Sendable, CustomStringConvertible {
         case "sha256", "sha2_256": .hmacSHA256_128
         case "sha384", "sha2_384": .hmacSHA384_192
         case "sha512", "sha2_512": .hmacSHA512_256
+        case "sha256_96", "sha2_256_96": .hmacSHA256_96
         case "aesxcbc": .aesXCBC96
         case "aescmac": .aesCMAC96
         default: nil

@@ -19,12 +19,12 @@ final class MACContext {
     init(_ algorithm: IntegrityAlgorithm, key: UnsafeRawBufferPointer, label: String) throws(CryptoError) {
         self.label = label
         switch algorithm {
-        case .hmacMD5_96, .hmacSHA1_96, .hmacSHA256_128, .hmacSHA384_192, .hmacSHA512_256:
+        case .hmacMD5_96, .hmacSHA1_96, .hmacSHA256_128, .hmacSHA256_96, .hmacSHA384_192, .hmacSHA512_256:
             let digest: String
             switch algorithm {
             case .hmacMD5_96: (digest, outputLength) = ("MD5", 16)
             case .hmacSHA1_96: (digest, outputLength) = ("SHA1", 20)
-            case .hmacSHA256_128: (digest, outputLength) = ("SHA2-256", 32)
+            case .hmacSHA256_128, .hmacSHA256_96: (digest, outputLength) = ("SHA2-256", 32)
             case .hmacSHA384_192: (digest, outputLength) = ("SHA2-384", 48)
             default: (digest, outputLength) = ("SHA2-512", 64)
             }
