@@ -1,5 +1,6 @@
 import ArgumentParser
 import IPsecCapture
+import IPsecPipeline
 import IPsecWire
 
 struct Inspect: ParsableCommand {
@@ -20,21 +21,37 @@ struct Inspect: ParsableCommand {
     @Flag(name: [.short, .long], help: "Print every field of every layer as a tree.")
     var verbose = false
 
+    @Option(name: .customLong("sa"), help: "SA files whose keys open the IPsec packets; repeatable.")
+    var saFiles: [String] = []
+
     func run() throws {
         try runReportingErrors {
-            let inspector = try CaptureInspector(path: capture)
             let out = StandardOutput()
             defer { out.flush() }
-            while let packet = try inspector.next() {
-                if json {
-                    out.write(packet.json.text)
-                } else if verbose {
-                    for line in packet.treeLines { out.write(line) }
-                    out.write("")
-                } else {
-                    out.write(packet.summary)
-                }
+            if saFiles.isEmpty {
+                let inspector = try CaptureInspector(path: capture)
+                while let packet = try inspector.next() { emit(packet, nil, out) }
+            } else {
+                let inspector = try DecryptingInspector(path: capture, sas: try SASet(files: saFiles))
+                while let (packet, opened) = try inspector.next() { emit(packet, opened, out) }
             }
+        }
+    }
+
+    private func emit(_ packet: InspectedPacket, _ opened: OpenedPacket?, _ out: StandardOutput) {
+        if json {
+            guard let opened, case .object(var members) = packet.json else {
+                out.write(packet.json.text)
+                return
+            }
+            members.append(JSONMember("decrypted", opened.json))
+            out.write(JSONValue.object(members).text)
+        } else if verbose {
+            for line in packet.treeLines { out.write(line) }
+            for line in opened?.treeLines ?? [] { out.write(line) }
+            out.write("")
+        } else {
+            out.write(packet.summary + (opened.map { " | " + $0.summary } ?? ""))
         }
     }
 }

@@ -1,0 +1,174 @@
+import IPsecCapture
+import IPsecCore
+import IPsecWire
+
+/// What `decap` did with one packet.
+public struct PacketVerdict: Sendable {
+    public var index: Int
+    public var verdict: InboundVerdict
+    public var spi: UInt32?
+    public var sequence: UInt64?
+    public var mode: String?
+
+    public var json: JSONValue {
+        var m = [JSONMember("index", .int(index))]
+        switch verdict {
+        case .accepted: m.append(JSONMember("verdict", .string("accepted")))
+        case .dropped(let r):
+            m.append(JSONMember("verdict", .string("dropped")))
+            m.append(JSONMember("reason", .string(r.rawValue)))
+        }
+        if let spi { m.append(JSONMember("spi", .int(Int(spi)))) }
+        if let sequence { m.append(JSONMember("sequence_number", .int(Int(truncatingIfNeeded: sequence)))) }
+        if let mode { m.append(JSONMember("mode", .string(mode))) }
+        return .object(m)
+    }
+}
+
+/// The outcome of a capture job: counts, drops by reason, and (for decap) a verdict per packet.
+public struct JobSummary: Sendable {
+    public var packetsIn = 0
+    public var packetsOut = 0
+    /// Packets that were protected (encap) or opened (decap).
+    public var processed = 0
+    /// Frames that carried no IP, or IP packets no SA applied to, copied unchanged (encap) or left out (decap).
+    public var passedThrough = 0
+    public var dropped: [DropReason: Int] = [:]
+    /// Packets encap could not protect, by reason (a fragment in transport mode, a sequence overflow, …).
+    public var unprotectable: [String: Int] = [:]
+    public var verdicts: [PacketVerdict] = []
+
+    public var droppedTotal: Int { dropped.values.reduce(0, +) }
+
+    /// One line per drop reason, ordered by reason.
+    public var dropLines: [String] {
+        DropReason.allCases.compactMap { r in dropped[r].map { "dropped \(r.rawValue): \($0)" } }
+    }
+
+    public func json(direction: String) -> JSONValue {
+        var m = [JSONMember("packets_in", .int(packetsIn)), JSONMember("packets_out", .int(packetsOut))]
+        if direction == "decap" {
+            m.append(JSONMember("accepted", .int(processed)))
+            m.append(JSONMember("dropped", .object(DropReason.allCases.compactMap { r in
+                dropped[r].map { JSONMember(r.rawValue, .int($0)) }
+            })))
+            m.append(JSONMember("not_ipsec", .int(passedThrough)))
+            m.append(JSONMember("packets", .array(verdicts.map(\.json))))
+        } else {
+            m.append(JSONMember("protected", .int(processed)))
+            m.append(JSONMember("bypassed", .int(passedThrough)))
+            m.append(JSONMember("unprotectable", .object(unprotectable.keys.sorted().map {
+                JSONMember($0, .int(unprotectable[$0]!))
+            })))
+        }
+        return .object(m)
+    }
+}
+
+/// Capture-level jobs: read a capture, run every packet through the data plane, write a capture with the input's link
+/// type. Streaming: one packet in memory at a time.
+public enum CaptureJobs {
+    /// Protects every IP packet an SA applies to; other frames are copied unchanged.
+    public static func encap(input: String, output: String, sas: SASet) throws -> JobSummary {
+        let reader = try CaptureReader(path: input)
+        try checkLinkType(reader)
+        let writer = try CaptureWriter(path: output, linkType: reader.linkType, snapshotLength: 262_144)
+        var summary = JobSummary()
+        var out: [UInt8] = []
+        var frame: [UInt8] = []
+        do {
+            while var record = try reader.next() {
+                summary.packetsIn += 1
+                guard let link = try? LinkLayer.decapsulate(record.data[...], linkType: reader.linkType),
+                      link.ipVersion != nil, let sa = sas.outboundSA(for: link.payload) else {
+                    summary.passedThrough += 1
+                    try writer.write(record)
+                    summary.packetsOut += 1
+                    continue
+                }
+                do {
+                    try Outbound.protect(link.payload, with: sa, into: &out)
+                } catch {
+                    summary.unprotectable[error.code.rawValue, default: 0] += 1
+                    continue
+                }
+                try reframe(out, like: link, linkType: reader.linkType, into: &frame)
+                record.data = frame
+                record.originalLength = frame.count
+                try writer.write(record)
+                summary.processed += 1
+                summary.packetsOut += 1
+            }
+            try writer.close()
+        } catch {
+            writer.discard()
+            throw error
+        }
+        return summary
+    }
+
+    /// Opens every IPsec packet with the SA it names and writes the packet that was protected. Packets that carry no
+    /// IPsec are left out unless `keepOther` is set.
+    public static func decap(input: String, output: String, sas: SASet, keepOther: Bool = false) throws -> JobSummary {
+        let reader = try CaptureReader(path: input)
+        try checkLinkType(reader)
+        let writer = try CaptureWriter(path: output, linkType: reader.linkType, snapshotLength: 262_144)
+        var summary = JobSummary()
+        var out: [UInt8] = [], scratch: [UInt8] = [], frame: [UInt8] = []
+        do {
+            while var record = try reader.next() {
+                summary.packetsIn += 1
+                let index = summary.packetsIn
+                guard let link = try? LinkLayer.decapsulate(record.data[...], linkType: reader.linkType),
+                      link.ipVersion != nil else {
+                    summary.passedThrough += 1
+                    summary.verdicts.append(PacketVerdict(index: index, verdict: .dropped(.notIPsec)))
+                    if keepOther { try writer.write(record); summary.packetsOut += 1 }
+                    continue
+                }
+                let result = Inbound.unprotect(link.payload, sad: sas.database, into: &out, scratch: &scratch)
+                summary.verdicts.append(PacketVerdict(index: index, verdict: result.verdict, spi: result.spi,
+                                                      sequence: result.sequence, mode: result.mode?.rawValue))
+                switch result.verdict {
+                case .accepted:
+                    try reframe(out, like: link, linkType: reader.linkType, into: &frame)
+                    record.data = frame
+                    record.originalLength = frame.count
+                    try writer.write(record)
+                    summary.processed += 1
+                    summary.packetsOut += 1
+                case .dropped(.notIPsec):
+                    summary.passedThrough += 1
+                    if keepOther { try writer.write(record); summary.packetsOut += 1 }
+                case .dropped(let reason):
+                    summary.dropped[reason, default: 0] += 1
+                }
+            }
+            try writer.close()
+        } catch {
+            writer.discard()
+            throw error
+        }
+        return summary
+    }
+
+    static func checkLinkType(_ reader: CaptureReader) throws {
+        guard reader.linkType.isSupportedByLinkLayer else {
+            throw CaptureError(.unsupported, path: reader.path,
+                               reason: "link type \(reader.linkType.name) (\(reader.linkType.rawValue)) is not supported")
+        }
+    }
+
+    /// The IP packet `packet` in a frame with the same link header as `like`, its EtherType or family adjusted if the
+    /// IP version changed (an IPv4 packet in an IPv6 tunnel, say).
+    static func reframe(_ packet: [UInt8], like: LinkFrame, linkType: LinkType, into frame: inout [UInt8]) throws {
+        frame.removeAll(keepingCapacity: true)
+        let version: IPVersion = packet.first.map { $0 >> 4 == 6 ? .v6 : .v4 } ?? .v4
+        var header = like.header.withIPVersion(version)
+        if linkType == .ipv4 || linkType == .ipv6, version != (linkType == .ipv4 ? .v4 : .v6) {
+            throw CaptureError(.unsupported, path: "", reason: "a \(linkType.name) capture cannot hold \(version) packets")
+        }
+        if case .raw = header { header = .raw }
+        LinkLayer.encapsulate(packet, header: header, into: &frame)
+    }
+}

@@ -1,0 +1,58 @@
+import IPsecCapture
+import IPsecCore
+import IPsecWire
+
+/// `inspect --sa`: each packet dissected as captured and, where an SA opens it, as it was before protection.
+public final class DecryptingInspector {
+    private let inspector: CaptureInspector
+    private let sas: SASet
+    private var out: [UInt8] = []
+    private var scratch: [UInt8] = []
+
+    public init(path: String, sas: SASet) throws {
+        inspector = try CaptureInspector(path: path)
+        self.sas = sas
+    }
+
+    public func next() throws -> (packet: InspectedPacket, opened: OpenedPacket?)? {
+        guard let packet = try inspector.next() else { return nil }
+        guard let link = packet.link, link.ipVersion != nil else { return (packet, nil) }
+        let result = Inbound.unprotect(link.payload, sad: sas.database, into: &out, scratch: &scratch)
+        if case .dropped(.notIPsec) = result.verdict { return (packet, nil) }
+        let dissection = result.verdict == .accepted ? Dissector.dissect(ipPacket: out) : nil
+        return (packet, OpenedPacket(result: result, dissection: dissection))
+    }
+}
+
+/// What an SA made of an IPsec packet: the verdict and, when accepted, the packet that was protected.
+public struct OpenedPacket: Sendable {
+    public let result: InboundResult
+    public let dissection: Dissection?
+
+    public var summary: String {
+        switch result.verdict {
+        case .accepted: "decrypted: " + (dissection?.summary ?? "")
+        case .dropped(let reason): "not opened: \(reason)"
+        }
+    }
+
+    public var json: JSONValue {
+        var m: [JSONMember] = []
+        switch result.verdict {
+        case .accepted: m.append(JSONMember("verdict", .string("accepted")))
+        case .dropped(let r):
+            m.append(JSONMember("verdict", .string("dropped")))
+            m.append(JSONMember("reason", .string(r.rawValue)))
+        }
+        if let mode = result.mode { m.append(JSONMember("mode", .string(mode.rawValue))) }
+        if let s = result.sequence { m.append(JSONMember("sequence_number", .int(Int(truncatingIfNeeded: s)))) }
+        m.append(JSONMember("layers", dissection?.json ?? .array([])))
+        return .object(m)
+    }
+
+    public var treeLines: [String] {
+        var lines = ["  " + (result.verdict == .accepted ? "Decrypted packet" : summary)]
+        if let dissection { lines += dissection.treeLines(indent: 4) }
+        return lines
+    }
+}
