@@ -101,12 +101,14 @@ public struct SAConfiguration: Hashable, Sendable, CustomStringConvertible {
     public var selector: TrafficSelector?
     /// NAT traversal: ESP in UDP (RFC 3948).
     public var encapsulation: UDPEncapsulationConfig?
+    /// The elided field set X of a `tunnel-hc` SA (nil for every other mode).
+    public var headerCompression: HeaderCompressionFields?
 
     public init(protocol: IPsecProtocol, spi: UInt32, mode: SAMode, source: IPAddress, destination: IPAddress,
                 algorithm: SAAlgorithm, encryptionKey: [UInt8] = [], integrityKey: [UInt8] = [], reqid: UInt32 = 0,
                 extendedSequenceNumbers: Bool = false, replayWindow: Int = 64, replaySequence: UInt64 = 0,
                 outboundSequence: UInt64 = 0, selector: TrafficSelector? = nil,
-                encapsulation: UDPEncapsulationConfig? = nil) {
+                encapsulation: UDPEncapsulationConfig? = nil, headerCompression: HeaderCompressionFields? = nil) {
         self.protocol = `protocol`
         self.spi = spi
         self.mode = mode
@@ -122,6 +124,7 @@ public struct SAConfiguration: Hashable, Sendable, CustomStringConvertible {
         self.outboundSequence = outboundSequence
         self.selector = selector
         self.encapsulation = encapsulation
+        self.headerCompression = headerCompression
     }
 
     /// The mode-matrix name of this SA (`transport-esp`, `tunnel-esp-null`, `tunnel-ah`, …; architecture.md).
@@ -139,6 +142,7 @@ public struct SAConfiguration: Hashable, Sendable, CustomStringConvertible {
         var s = "\(self.protocol) spi 0x\(String(spi, radix: 16)) \(mode) \(source) -> \(destination) \(algorithm)"
         if extendedSequenceNumbers { s += " esn" }
         if encapsulation != nil { s += " udp-encap" }
+        if let headerCompression { s += " hc-fields \(headerCompression)" }
         return s
     }
 }
