@@ -91,6 +91,7 @@ enum IPXfrmCommands {
                 let any = sa.destination.version == .v4 ? "0.0.0.0" : "::"
                 w += ["encap", "espinudp", String(e.sourcePort), String(e.destinationPort), any]
             }
+            if let h = sa.headerCompression { w += ["hc-fields", h.description] }
             if let s = sa.selector {
                 w.append("sel")
                 if let p = s.source { w += ["src", p.description] }
@@ -375,8 +376,11 @@ private struct CommandParser {
             case "coa":
                 throw fail(keyword, .unsupported, "'coa' (Mobile IPv6 route optimisation) is not supported")
             case "hc-fields":
-                throw fail(keyword, .unsupported,
-                           "'hc-fields' is not yet supported: SAs carry no compressed-field set yet")
+                let v = try value(after: keyword, "a preset or a list of fields")
+                guard let fields = HeaderCompressionFields(parsing: v.text) else {
+                    throw fail(v, .invalidValue, HeaderCompressionText.problem(v.text))
+                }
+                state.headerCompression = (fields, keyword.line)
             case let other where Self.ignoredWithValue.contains(other):
                 _ = try value(after: keyword, "a value")
             default:

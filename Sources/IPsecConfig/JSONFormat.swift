@@ -68,10 +68,6 @@ enum JSONFormat {
             var out: [String: JSONNode] = [:]
             for m in members {
                 guard allowed.contains(m.key) else {
-                    if m.key == "hc_fields" {
-                        throw fail(.unsupported, line: m.line, path: "\(path).hc_fields",
-                                   "not yet supported: SAs carry no compressed-field set yet")
-                    }
                     throw fail(.unknownKey, line: m.line, path: path,
                                "unknown key \(ConfigError.shown(m.key)) (allowed: \(allowed.joined(separator: ", ")))")
                 }
@@ -139,7 +135,7 @@ enum JSONFormat {
 
         static let associationKeys = [
             "protocol", "spi", "mode", "source", "destination", "algorithm", "encryption_key", "integrity_key", "reqid",
-            "esn", "replay_window", "replay_sequence", "outbound_sequence", "selector", "encapsulation",
+            "esn", "replay_window", "replay_sequence", "outbound_sequence", "selector", "encapsulation", "hc_fields",
         ]
 
         func association(_ node: JSONNode, path: String) throws(ConfigError) -> SADraft {
@@ -189,6 +185,7 @@ enum JSONFormat {
                 ("algorithm", .algorithm), ("encryption_key", .encryptionKey), ("integrity_key", .integrityKey),
                 ("replay_window", .replayWindow), ("replay_sequence", .replaySequence),
                 ("outbound_sequence", .outboundSequence), ("selector", .selector), ("encapsulation", .encapsulation),
+                ("hc_fields", .headerCompression),
             ]
             for (key, field) in fields { draft.places[field] = place(key) }
             if let n = f["encryption_key"] { draft.encryptionKey = try hex(n, path: sub("encryption_key")) }
@@ -207,7 +204,24 @@ enum JSONFormat {
             }
             if let n = f["selector"] { draft.selector = try selector(n, path: sub("selector")) }
             if let n = f["encapsulation"] { draft.encapsulation = try encapsulation(n, path: sub("encapsulation")) }
+            if let n = f["hc_fields"] { draft.headerCompression = try headerCompression(n, path: sub("hc_fields")) }
             return draft
+        }
+
+        /// A preset name (`"host-to-host"`), a comma-separated field list, or an array of field names.
+        func headerCompression(_ node: JSONNode, path: String) throws(ConfigError) -> HeaderCompressionFields {
+            let text: String
+            if case .array(let items) = node.value {
+                var names: [String] = []
+                for (i, item) in items.enumerated() { names.append(try string(item, path: "\(path)[\(i)]")) }
+                text = names.joined(separator: ",")
+            } else {
+                text = try string(node, path: path)
+            }
+            guard let fields = HeaderCompressionFields(parsing: text) else {
+                throw fail(.invalidValue, line: node.line, path: path, HeaderCompressionText.problem(text))
+            }
+            return fields
         }
 
         /// An integer, or a string of `0x` and hex digits (how SPIs are usually written) or of decimal digits.
@@ -317,6 +331,7 @@ enum JSONFormat {
                 fields.append(("encapsulation", inlineObject([("source_port", String(e.sourcePort)),
                                                                ("destination_port", String(e.destinationPort))])))
             }
+            if let h = sa.headerCompression { fields.append(("hc_fields", quoted(h.description))) }
             out += "    {\n"
             out += fields.map { "      \(quoted($0.0)): \($0.1)" }.joined(separator: ",\n")
             out += "\n    }"

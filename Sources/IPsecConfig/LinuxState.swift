@@ -33,6 +33,8 @@ struct LinuxState {
     var sequenceLabels = (inbound: "replay-seq", outbound: "replay-oseq")
     var selector: (TrafficSelector, line: Int)?
     var encapsulation: (UDPEncapsulationConfig, line: Int)?
+    /// IPsecLab's extension for the compressed tunnel: `hc-fields PRESET|FIELD,FIELD,…`.
+    var headerCompression: (HeaderCompressionFields, line: Int)?
 
     init(origin: String, line: Int) {
         self.origin = origin
@@ -125,6 +127,7 @@ struct LinuxState {
         draft.places[.replaySequence] = at(sequence.line, sequenceLabels.inbound)
         draft.places[.outboundSequence] = at(outboundSequence.line, sequenceLabels.outbound)
         draft.places[.selector] = at(selector?.line, "sel")
+        draft.places[.headerCompression] = at(headerCompression?.line, "hc-fields")
         draft.places[.encapsulation] = at(encapsulation?.line, "encap")
         draft.encryptionKey = encryptionKey
         draft.integrityKey = integrityKey
@@ -134,6 +137,7 @@ struct LinuxState {
         draft.outboundSequence = outboundSequence.high << 32 | outboundSequence.low
         draft.selector = selector?.0
         draft.encapsulation = encapsulation?.0
+        draft.headerCompression = headerCompression?.0
         return draft
     }
 

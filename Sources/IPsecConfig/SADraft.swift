@@ -8,7 +8,7 @@ import IPsecWire
 struct SADraft {
     enum Field: Hashable {
         case spi, mode, source, destination, algorithm, encryptionKey, integrityKey, replayWindow, replaySequence,
-             outboundSequence, selector, encapsulation
+             outboundSequence, selector, encapsulation, headerCompression
     }
 
     /// Where a field was written: its line and how the format names it (`associations[0].spi`, `auth hmac(sha1)`).
@@ -41,6 +41,7 @@ struct SADraft {
     var outboundSequence: UInt64 = 0
     var selector: TrafficSelector?
     var encapsulation: UDPEncapsulationConfig?
+    var headerCompression: HeaderCompressionFields?
 
     init(origin: String, entry: Place, protocol: IPsecProtocol, spi: UInt32, mode: SAMode, source: IPAddress,
          destination: IPAddress, algorithm: SAAlgorithm, replayWindow: Int) {
@@ -93,11 +94,27 @@ struct SADraft {
                 throw fail(.encapsulation, .invalidValue, "UDP port 0 cannot be sent")
             }
         }
+        var fields: HeaderCompressionFields?
+        if mode == .tunnelHC {
+            // A compressed-tunnel SA owns its SPI and the SPI with the indicator bit (docs/header-compression.md §2).
+            guard spi & HeaderCompression.indicator == 0 else {
+                throw fail(.spi, .invalidValue, "a tunnel-hc SA's SPI must have its top bit clear: the SA also owns "
+                           + "the SPI with that bit set, for compressed packets")
+            }
+            let set = headerCompression ?? .hostToHost
+            guard set.isValid(for: source.version) else {
+                throw fail(.headerCompression, .inconsistent,
+                           "identification and dont-fragment are IPv4 fields; this SA is \(source.version)")
+            }
+            fields = set
+        } else if headerCompression != nil {
+            throw fail(.headerCompression, .inconsistent, "compressed fields need mode tunnel-hc")
+        }
         return SAConfiguration(
             protocol: `protocol`, spi: spi, mode: mode, source: source, destination: destination, algorithm: algorithm,
             encryptionKey: encryptionKey, integrityKey: integrityKey, reqid: reqid, extendedSequenceNumbers: esn,
             replayWindow: replayWindow, replaySequence: replaySequence, outboundSequence: outboundSequence,
-            selector: checkedSelector, encapsulation: encapsulation)
+            selector: checkedSelector, encapsulation: encapsulation, headerCompression: fields)
     }
 
     private func checkAlgorithmAndKeys() throws(ConfigError) {

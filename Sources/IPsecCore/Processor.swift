@@ -51,6 +51,21 @@ public enum Outbound {
                 throw CoreError.badPacket(error)
             }
             let innerProtocol: IPProtocol = inner.version == .v4 ? .ipv4 : .ipv6
+            if config.mode == .tunnelHC, config.protocol == .esp, let fields = config.headerCompression,
+               let compressed = HeaderCompression.compress(innerPacket, fields: fields, source: config.source,
+                                                           destination: config.destination) {
+                try TunnelHeader.append(for: sa, inner: inner, protocol: .esp, identification: compressed.identification,
+                                        into: &out)
+                let values: HeaderCompression.OuterValues
+                do { values = try HeaderCompression.OuterValues(outer: out[...]) } catch { throw CoreError.badPacket(error) }
+                try ESPCodec.seal(compressed.body, nextHeader: compressed.innerProtocol, sa: sa,
+                                  spi: config.spi | HeaderCompression.indicator,
+                                  extra: values.authenticatedData(fields), into: &out)
+                PacketLayout.fixLengths(&out)
+                sa.counters.protectedPackets += 1
+                sa.counters.protectedBytes += out.count
+                return
+            }
             try TunnelHeader.append(for: sa, inner: inner, protocol: config.protocol.ipProtocol, into: &out)
             let headerEnd = out.count
             switch config.protocol {
@@ -150,8 +165,22 @@ public enum Inbound {
                                 result: inout InboundResult, out: inout [UInt8],
                                 scratch: inout [UInt8]) -> InboundVerdict {
         let base = packet.startIndex
+        let esp = packet[(base + layout.headerEnd)...]
+        // The compressed form of a tunnel-hc SA: its SPI carries the indicator bit (docs/header-compression.md §2).
+        let compressed = sa.configuration.mode == .tunnelHC && esp.wireUInt32(at: 0) != sa.configuration.spi
+        var extra: [UInt8] = []
+        var outerValues: HeaderCompression.OuterValues?
+        if compressed {
+            guard let fields = sa.configuration.headerCompression,
+                  let values = try? HeaderCompression.OuterValues(outer: packet) else { return .dropped(.malformed) }
+            extra = values.authenticatedData(fields)
+            outerValues = values
+        }
+        // Replay check before any crypto (RFC 4303 §3.4.3); the window moves only after the ICV verified.
+        let sequence = sa.inferSequence(low: esp.wireUInt32(at: 4))
+        guard sa.replay.check(sequence) else { return .dropped(.replay) }
         let opened: ESPCodec.Opened
-        switch ESPCodec.open(packet[(base + layout.headerEnd)...], sa: sa, scratch: &scratch) {
+        switch ESPCodec.open(esp, sa: sa, sequence: sequence, extra: extra, scratch: &scratch) {
         case .failure(let reason): return .dropped(reason)
         case .success(let o): opened = o
         }
@@ -162,6 +191,15 @@ public enum Inbound {
             return .dropped(.dummy)
         }
         let payload = scratch[opened.payload]
+        if let outerValues, let fields = sa.configuration.headerCompression {
+            guard HeaderCompression.decompress(payload, innerProtocol: opened.nextHeader, fields: fields,
+                                               outer: outerValues, into: &out) else {
+                return .dropped(.malformed)
+            }
+            if let selector = sa.configuration.selector, !selector.matches(out[...]) { return .dropped(.policy) }
+            sa.accept(sequence: opened.sequence)
+            return .accepted
+        }
         let verdict = decapsulate(payload, nextHeader: opened.nextHeader, header: packet[base..<(base + layout.headerEnd)],
                                   layout: layout, sa: sa, out: &out)
         if verdict == .accepted { sa.accept(sequence: opened.sequence) }
@@ -173,6 +211,7 @@ public enum Inbound {
         let base = packet.startIndex
         let low = packet.wireUInt32(at: layout.headerEnd + 8)
         let sequence = sa.inferSequence(low: low)
+        guard sa.replay.check(sequence) else { return .dropped(.replay) }
         let view: AHPacket
         switch AHCodec.verify(packet, headerEnd: layout.headerEnd, sequence: sequence, sa: sa) {
         case .failure(let reason): return .dropped(reason)

@@ -34,7 +34,20 @@ public final class SADatabase {
         all.append(sa)
     }
 
+    /// The SA for a received SPI. A compressed-tunnel SA also owns its SPI with the indicator bit set
+    /// (docs/header-compression.md §2), so an SPI with that bit falls back to the SA of the SPI without it when that
+    /// SA's mode is `tunnel-hc`.
     public func lookup(spi: UInt32, destination: IPAddress, protocol proto: IPsecProtocol) -> SecurityAssociation? {
+        if let sa = directLookup(spi: spi, destination: destination, proto: proto) { return sa }
+        if proto == .esp, spi & HeaderCompression.indicator != 0,
+           let sa = directLookup(spi: spi & ~HeaderCompression.indicator, destination: destination, proto: proto),
+           sa.configuration.mode == .tunnelHC {
+            return sa
+        }
+        return nil
+    }
+
+    private func directLookup(spi: UInt32, destination: IPAddress, proto: IPsecProtocol) -> SecurityAssociation? {
         if let sa = exact[Key(spi: spi, destination: destination, proto: proto)] { return sa }
         let candidates = bySPI[SPIKey(spi: spi, proto: proto)] ?? []
         return candidates.count == 1 ? candidates[0] : nil

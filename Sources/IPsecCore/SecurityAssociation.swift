@@ -12,9 +12,8 @@ public final class SecurityAssociation {
     var identificationSource: IVSource
     /// The last sequence number sent; the next packet carries one more.
     public internal(set) var outboundSequence: UInt64
-    /// The highest sequence number accepted so far (used to infer ESN high-order bits before the replay window of a
-    /// later issue takes over).
-    public internal(set) var highestReceived: UInt64
+    /// The receiver's anti-replay state.
+    public internal(set) var replay: AntiReplayWindow
     /// Per-SA counters.
     public internal(set) var counters = SACounters()
 
@@ -34,7 +33,7 @@ public final class SecurityAssociation {
         self.ivSource = ivSource
         self.identificationSource = identificationSource
         outboundSequence = configuration.outboundSequence
-        highestReceived = configuration.replaySequence
+        replay = AntiReplayWindow(size: configuration.replayWindow, highest: configuration.replaySequence)
         let label = "SA spi 0x\(String(configuration.spi, radix: 16))"
         guard configuration.spi != 0 else {
             throw CoreError(.badConfiguration, "\(label): SPI 0 is reserved (RFC 4303 §2.1)")
@@ -79,16 +78,14 @@ public final class SecurityAssociation {
         return outboundSequence
     }
 
-    /// The full sequence number of a received packet from its low 32 bits (RFC 4303 Appendix A2 inference, against
-    /// the highest number seen; a replay window refines this when configured).
+    /// The full sequence number of a received packet from its low 32 bits (RFC 4303 Appendix A2).
     func inferSequence(low: UInt32) -> UInt64 {
-        guard configuration.extendedSequenceNumbers else { return UInt64(low) }
-        return ReplayWindow.inferSequence(low: low, highest: highestReceived,
-                                          window: UInt64(max(configuration.replayWindow, 1)))
+        replay.infer(low: low, extendedSequenceNumbers: configuration.extendedSequenceNumbers)
     }
 
+    /// Advances the replay window; only for packets whose ICV verified.
     func accept(sequence: UInt64) {
-        if sequence > highestReceived { highestReceived = sequence }
+        replay.accept(sequence)
     }
 }
 

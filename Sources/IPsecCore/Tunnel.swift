@@ -27,15 +27,18 @@ enum TunnelHeader {
     }
 
     /// Appends the outer header (lengths zero: the caller fixes them once the packet is complete).
+    /// `identification` overrides the fresh value (the compressed tunnel copies the inner one when it elides it).
     static func append(for sa: SecurityAssociation, inner: InnerFields, protocol proto: IPProtocol,
-                       into out: inout [UInt8]) throws(CoreError) {
+                       identification: UInt16? = nil, into out: inout [UInt8]) throws(CoreError) {
         let config = sa.configuration
         do {
             switch (config.source, config.destination) {
             case let (.v4(source), .v4(destination)):
-                var idBytes: [UInt8] = [0, 0]
-                try idBytes.withUnsafeMutableBytes { (b: UnsafeMutableRawBufferPointer) in
-                    try sa.identificationSource.fill(b, sequence: sa.outboundSequence)
+                var idBytes: [UInt8] = identification.map { [UInt8($0 >> 8), UInt8($0 & 0xff)] } ?? [0, 0]
+                if identification == nil {
+                    try idBytes.withUnsafeMutableBytes { (b: UnsafeMutableRawBufferPointer) in
+                        try sa.identificationSource.fill(b, sequence: sa.outboundSequence)
+                    }
                 }
                 var h = IPv4Header(dscp: inner.dscp, ecn: inner.ecn, totalLength: 0,
                                    identification: UInt16(idBytes[0]) << 8 | UInt16(idBytes[1]),

@@ -87,6 +87,9 @@ struct CrossFormatTests {
                 selector: i % 4 == 1 ? TrafficSelector(source: prefix(v6 ? "2001:db8:5::/48" : "10.5.0.0/16"),
                                                        protocol: .udp, sourcePort: 53) : nil,
                 encapsulation: i % 5 == 2 && !v6 ? UDPEncapsulationConfig(sourcePort: 4500, destinationPort: 61000)
+                    : nil,
+                // A tunnel-hc SA always has a field set (reading one without hc-fields gives the default).
+                headerCompression: i % 3 == 2 ? [HeaderCompressionFields.hostToHost, .addresses, .minimal][i % 9 / 3]
                     : nil))
         }
         for (i, algorithm) in AHAlgorithm.all.enumerated() {

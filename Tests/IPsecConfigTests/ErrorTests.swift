@@ -322,7 +322,6 @@ struct ErrorTests {
     // MARK: Unsupported
 
     @Test("Unsupported features are refused by name", arguments: [
-        ("hc-fields ttl,tos", "'hc-fields' is not yet supported"),
         ("comp deflate", "IPComp"),
         ("coa 10.0.0.9", "coa"),
         ("encap espinudp-nonike 4500 4500 0.0.0.0", "espinudp-nonike"),
@@ -354,7 +353,11 @@ struct ErrorTests {
         expectError(Self.command("aead rfc4106(gcm(aes)) $KEY 128"), code: .unsupported, line: 2,
                     mentions: ["shell expansion"])
         expectError(Self.json("\"algorithm\": \"aes128gcm16\", \"hc_fields\": \"ttl\""), origin: "sa.json",
-                    code: .unsupported, line: 6, mentions: ["associations[0].hc_fields: not yet supported"])
+                    code: .invalidValue, line: 6, mentions: ["associations[0].hc_fields: 'ttl' can never be elided"])
+        expectError(Self.command("aead rfc4106(gcm(aes)) 0x\(Self.k20) 128 hc-fields ttl,tos"), code: .invalidValue,
+                    line: 2, mentions: ["'ttl' can never be elided", "decremented in transit"], secrets: [Self.k20])
+        expectError(Self.command("aead rfc4106(gcm(aes)) 0x\(Self.k20) 128 hc-fields source"), code: .inconsistent,
+                    line: 2, mentions: ["compressed fields need mode tunnel-hc"], secrets: [Self.k20])
         expectError("src 10.0.0.0/24 dst 10.0.1.0/24\n\tdir out priority 1\n", code: .unsupported, line: 1,
                     mentions: ["policy"])
         expectError("src 10.0.0.1 dst 10.0.0.2\n\tproto comp spi 0x1 reqid 0 mode tunnel\n", code: .unsupported, line: 2)

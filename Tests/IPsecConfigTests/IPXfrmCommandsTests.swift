@@ -137,6 +137,7 @@ struct IPXfrmCommandsTests {
             """
         let sa = try parse(text).associations[0]
         #expect(sa.mode == .tunnelHC)
+        #expect(sa.headerCompression == .hostToHost)  // the default when hc-fields is absent
         #expect(sa.reqid == 7)
         #expect(sa.encapsulation == UDPEncapsulationConfig(sourcePort: 4500, destinationPort: 4501))
         #expect(sa.selector == TrafficSelector(source: prefix("10.1.0.0/16"), destination: prefix("10.2.0.0/16"),

@@ -25,6 +25,9 @@ import Testing
                 let expected: DropReason
                 if i < espStart + 4 {
                     expected = .noSA
+                } else if i == espStart + 7 {
+                    // Sequence number 1 becomes 0, which is never sent: the replay check refuses it before the ICV.
+                    expected = .replay
                 } else if algorithm.isConfidentialityOnly {
                     // No ICV: a changed sequence number goes unnoticed, and a changed ciphertext is caught only if
                     // it garbles the padding or the inner packet. That is why such ESP is flagged insecure.
@@ -70,6 +73,7 @@ import Testing
                 let expected: Set<DropReason>
                 switch i {
                 case ah + 4..<ah + 8: expected = [.noSA]
+                case ah + 11: expected = [.replay]  // sequence number 1 becomes 0, refused before the ICV
                 case ah + 1, ah + 2, ah + 3: expected = [.malformed]  // payload length, reserved
                 case 0: expected = [.malformed]  // version / IHL
                 // A length that grows runs past the bytes (malformed); one that shrinks cuts the ICV's input.
