@@ -1,4 +1,5 @@
 import ArgumentParser
+import IPsecCore
 import IPsecCrypto
 import IPsecWire
 
@@ -22,6 +23,9 @@ struct Modes: ParsableCommand {
             ("tunnel-ah", "ah", ah, "a new outer header, AH, the whole inner packet"),
             ("tunnel-esp", "esp", esp, "a new outer header, ESP around the whole inner packet"),
             ("tunnel-esp-null", "esp", espNull, "tunnel ESP, integrity only"),
+            ("tunnel-esp-hc", "esp", esp + espNull,
+             "tunnel ESP with the inner header compressed (docs/header-compression.md); presets "
+                + HeaderCompressionFields.presets.map(\.name).joined(separator: ", ")),
         ]
     }
 
