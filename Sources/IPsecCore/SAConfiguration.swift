@@ -103,6 +103,11 @@ public struct SAConfiguration: Hashable, Sendable, CustomStringConvertible {
     public var encapsulation: UDPEncapsulationConfig?
     /// The elided field set X of a `tunnel-hc` SA (nil for every other mode).
     public var headerCompression: HeaderCompressionFields?
+    /// Soft and hard limits in packets and bytes.
+    public var lifetime: SALifetime = .unlimited
+    /// TFC padding (RFC 4303 §2.4): pad every ESP payload up to this many bytes (0: none). Only tunnel mode can
+    /// carry it, since the receiver finds the inner packet's end from the inner header.
+    public var tfcPadding: Int = 0
 
     public init(protocol: IPsecProtocol, spi: UInt32, mode: SAMode, source: IPAddress, destination: IPAddress,
                 algorithm: SAAlgorithm, encryptionKey: [UInt8] = [], integrityKey: [UInt8] = [], reqid: UInt32 = 0,
@@ -143,6 +148,8 @@ public struct SAConfiguration: Hashable, Sendable, CustomStringConvertible {
         if extendedSequenceNumbers { s += " esn" }
         if encapsulation != nil { s += " udp-encap" }
         if let headerCompression { s += " hc-fields \(headerCompression)" }
+        if lifetime != .unlimited { s += " lifetime \(lifetime)" }
+        if tfcPadding > 0 { s += " tfcpad \(tfcPadding)" }
         return s
     }
 }
