@@ -17,6 +17,8 @@ public struct CoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let sequenceOverflow = Code(rawValue: "sequence-overflow")
         /// The SA's configuration is unusable (keys, algorithm for the protocol).
         public static let badConfiguration = Code(rawValue: "bad-configuration")
+        /// The SA's hard lifetime is reached (RFC 4301 §4.4.2.1).
+        public static let lifetime = Code(rawValue: "lifetime")
         /// The crypto backend failed.
         public static let crypto = Code(rawValue: "crypto")
     }

@@ -19,10 +19,12 @@ public struct SALifetime: Hashable, Sendable, CustomStringConvertible {
 
     public static let unlimited = SALifetime()
 
-    /// Whether a packet of `bytes` may still be processed after `packets`/`usedBytes` already were.
-    func allows(packets: UInt64, usedBytes: UInt64, bytes: Int) -> Bool {
+    /// Whether another packet may be processed after `packets`/`usedBytes` already were. As Linux's
+    /// `xfrm_state_check_expire`, the counters are compared before the packet: the packet that crosses a byte limit
+    /// is still processed, the next one is not.
+    func allows(packets: UInt64, usedBytes: UInt64) -> Bool {
         if let hardPackets, packets >= hardPackets { return false }
-        if let hardBytes, usedBytes + UInt64(bytes) > hardBytes { return false }
+        if let hardBytes, usedBytes >= hardBytes { return false }
         return true
     }
 

@@ -12,6 +12,21 @@ public enum Outbound {
                                into out: inout [UInt8]) throws(CoreError) {
         out.removeAll(keepingCapacity: true)
         let config = sa.configuration
+        guard config.lifetime.allows(packets: UInt64(sa.counters.protectedPackets),
+                                     usedBytes: UInt64(sa.counters.protectedPayloadBytes)) else {
+            throw CoreError(.lifetime, "SA spi 0x\(String(config.spi, radix: 16)) has reached its hard lifetime "
+                            + "(\(config.lifetime)); RFC 4301 §4.4.2.1 requires a new SA")
+        }
+        let payloadBytes = packet.count
+        defer {
+            if !out.isEmpty {
+                sa.counters.protectedPayloadBytes += payloadBytes
+                if config.lifetime.softReached(packets: UInt64(sa.counters.protectedPackets),
+                                               usedBytes: UInt64(sa.counters.protectedPayloadBytes)) {
+                    sa.counters.softLifetimeReached = true
+                }
+            }
+        }
         switch config.mode {
         case .transport:
             let layout: PacketLayout
@@ -32,6 +47,10 @@ public enum Outbound {
             case .esp:
                 try ESPCodec.seal(payload, nextHeader: layout.nextHeader, sa: sa, into: &out)
                 PacketLayout.fixLengths(&out)
+                if config.encapsulation != nil {
+                    try encapsulateInUDP(&out, headerEnd: layout.headerEnd, nextHeaderOffset: layout.nextHeaderOffset,
+                                         config: config)
+                }
             case .ah:
                 let sequence = try sa.nextSequence()
                 let icv = try AHCodec.appendHeader(nextHeader: layout.nextHeader, sequence: sequence, sa: sa,
@@ -62,6 +81,10 @@ public enum Outbound {
                                   spi: config.spi | HeaderCompression.indicator,
                                   extra: values.authenticatedData(fields), into: &out)
                 PacketLayout.fixLengths(&out)
+                if config.encapsulation != nil {
+                    let end = config.destination.version == .v4 ? 20 : 40
+                    try encapsulateInUDP(&out, headerEnd: end, nextHeaderOffset: end == 20 ? 9 : 6, config: config)
+                }
                 sa.counters.protectedPackets += 1
                 sa.counters.protectedBytes += out.count
                 return
@@ -70,8 +93,19 @@ public enum Outbound {
             let headerEnd = out.count
             switch config.protocol {
             case .esp:
-                try ESPCodec.seal(innerPacket, nextHeader: innerProtocol, sa: sa, into: &out)
+                if config.tfcPadding > innerPacket.count {
+                    // TFC padding (RFC 4303 §2.4): the inner packet's own length tells the receiver where it ends.
+                    var padded = Array(innerPacket)
+                    padded.append(contentsOf: repeatElement(0, count: config.tfcPadding - innerPacket.count))
+                    try ESPCodec.seal(padded, nextHeader: innerProtocol, sa: sa, into: &out)
+                } else {
+                    try ESPCodec.seal(innerPacket, nextHeader: innerProtocol, sa: sa, into: &out)
+                }
                 PacketLayout.fixLengths(&out)
+                if config.encapsulation != nil {
+                    try encapsulateInUDP(&out, headerEnd: headerEnd, nextHeaderOffset: headerEnd == 20 ? 9 : 6,
+                                         config: config)
+                }
             case .ah:
                 let sequence = try sa.nextSequence()
                 let icv = try AHCodec.appendHeader(nextHeader: innerProtocol, sequence: sequence, sa: sa,
@@ -87,6 +121,47 @@ public enum Outbound {
         sa.counters.protectedPackets += 1
         sa.counters.protectedBytes += out.count
     }
+
+    /// A dummy packet (RFC 4303 §2.6): next header 59, `length` bytes of payload, in the SA's mode. The receiver
+    /// verifies and discards it; it hides when real traffic flows.
+    public static func dummy(length: Int, with sa: SecurityAssociation, into out: inout [UInt8]) throws(CoreError) {
+        out.removeAll(keepingCapacity: true)
+        let config = sa.configuration
+        guard config.protocol == .esp, config.mode != .transport else {
+            throw CoreError(.unsupported, "dummy packets need a tunnel-mode ESP SA")
+        }
+        let inner = TunnelHeader.InnerFields(dscp: 0, ecn: 0, dontFragment: false, flowLabel: 0,
+                                             version: config.destination.version)
+        try TunnelHeader.append(for: sa, inner: inner, protocol: .esp, into: &out)
+        let headerEnd = out.count
+        try ESPCodec.seal(repeatElement(UInt8(0), count: max(0, length)), nextHeader: .noNextHeader, sa: sa, into: &out)
+        PacketLayout.fixLengths(&out)
+        if config.encapsulation != nil {
+            try encapsulateInUDP(&out, headerEnd: headerEnd, nextHeaderOffset: headerEnd == 20 ? 9 : 6, config: config)
+        }
+        sa.counters.dummyPacketsSent += 1
+    }
+
+    /// Inserts the RFC 3948 UDP header between the IP header chain (ending at `headerEnd`) and ESP. The UDP checksum
+    /// is zero over IPv4 (RFC 3948 §2.1) and computed over IPv6, where a zero checksum is not allowed (RFC 8200 §8.1).
+    static func encapsulateInUDP(_ out: inout [UInt8], headerEnd: Int, nextHeaderOffset: Int,
+                                 config: SAConfiguration) throws(CoreError) {
+        guard let encapsulation = config.encapsulation else { return }
+        let espLength = out.count - headerEnd
+        guard espLength + 8 <= 65535 else { throw CoreError(.unsupported, "the UDP-encapsulated packet is too long") }
+        var udp = UDPHeader(sourcePort: encapsulation.sourcePort, destinationPort: encapsulation.destinationPort,
+                            length: UInt16(espLength + 8))
+        if case let .v6(s) = config.source, case let .v6(d) = config.destination {
+            udp.checksum = udp.computeChecksum(payload: out[headerEnd...],
+                                               pseudoHeader: .ipv6(source: s, destination: d, nextHeader: .udp,
+                                                                   length: UInt32(udp.length)))
+        }
+        let header: [UInt8]
+        do { header = try udp.serialized() } catch { throw CoreError.badPacket(error) }
+        out.insert(contentsOf: header, at: headerEnd)
+        out[nextHeaderOffset] = IPProtocol.udp.rawValue
+        PacketLayout.fixLengths(&out)
+    }
 }
 
 /// What the inbound path made of a packet.
@@ -99,6 +174,8 @@ public struct InboundResult: Sendable {
     public var sequence: UInt64?
     /// The mode the packet was opened in.
     public var mode: SAMode?
+    /// Whether ESP arrived in UDP (RFC 3948).
+    public var udpEncapsulated = false
 
     public init(verdict: InboundVerdict, spi: UInt32? = nil, protocol: IPsecProtocol? = nil,
                 sequence: UInt64? = nil, mode: SAMode? = nil) {
@@ -124,16 +201,25 @@ public enum Inbound {
             return InboundResult(verdict: .dropped(.malformed))
         }
         let proto: IPsecProtocol
+        // Where the ESP or AH header starts: right after the IP header chain, or after a UDP header (RFC 3948).
+        var ipsecStart = layout.headerEnd
+        var udpEncapsulated = false
         switch layout.nextHeader {
         case .esp: proto = .esp
         case .ah: proto = .ah
+        case .udp:
+            guard let encapsulated = udpEncapsulatedESP(packet.prefix(layout.packetLength), layout: layout, sad: sad)
+            else { return InboundResult(verdict: .dropped(.notIPsec)) }
+            proto = .esp
+            ipsecStart = encapsulated
+            udpEncapsulated = true
         default: return InboundResult(verdict: .dropped(.notIPsec))
         }
         // IPsec works on whole packets (RFC 4301 §7); reassembly is not IPsecLab's job.
         guard !layout.isFragment else { return InboundResult(verdict: .dropped(.fragment), protocol: proto) }
         let whole = packet.prefix(layout.packetLength)
         let base = whole.startIndex
-        let ipsec = whole[(base + layout.headerEnd)...]
+        let ipsec = whole[(base + ipsecStart)...]
         guard ipsec.count >= 8 || (proto == .ah && ipsec.count >= 12) else {
             return InboundResult(verdict: .dropped(.malformed), protocol: proto)
         }
@@ -142,10 +228,18 @@ public enum Inbound {
             return InboundResult(verdict: .dropped(.noSA), spi: spi, protocol: proto)
         }
         var result = InboundResult(verdict: .accepted, spi: spi, protocol: proto, mode: sa.configuration.mode)
+        // ESP in UDP only for an SA configured for it, and plain ESP only for one that is not (Linux checks the same).
+        guard udpEncapsulated == (sa.configuration.encapsulation != nil) else {
+            result.verdict = .dropped(.policy)
+            sa.counters.drop(.policy)
+            return result
+        }
+        result.udpEncapsulated = udpEncapsulated
         let verdict: InboundVerdict
         switch proto {
         case .esp:
-            verdict = openESP(whole, layout: layout, sa: sa, result: &result, out: &out, scratch: &scratch)
+            verdict = openESP(whole, layout: layout, espStart: ipsecStart, sa: sa, result: &result, out: &out,
+                              scratch: &scratch)
         case .ah:
             verdict = openAH(whole, layout: layout, sa: sa, result: &result, out: &out)
         }
@@ -154,6 +248,10 @@ public enum Inbound {
         case .accepted:
             sa.counters.acceptedPackets += 1
             sa.counters.acceptedBytes += out.count
+            if sa.configuration.lifetime.softReached(packets: UInt64(sa.counters.acceptedPackets),
+                                                     usedBytes: UInt64(sa.counters.acceptedBytes)) {
+                sa.counters.softLifetimeReached = true
+            }
         case .dropped(let reason):
             sa.counters.drop(reason)
             out.removeAll(keepingCapacity: true)
@@ -161,11 +259,24 @@ public enum Inbound {
         return result
     }
 
-    private static func openESP(_ packet: ArraySlice<UInt8>, layout: PacketLayout, sa: SecurityAssociation,
-                                result: inout InboundResult, out: inout [UInt8],
+    /// The offset of ESP inside a UDP datagram on an encapsulation port (RFC 3948 §2.1), or nil for a
+    /// NAT-keepalive, an IKE message behind the non-ESP marker, or other UDP.
+    private static func udpEncapsulatedESP(_ packet: ArraySlice<UInt8>, layout: PacketLayout,
+                                           sad: SADatabase) -> Int? {
+        let base = packet.startIndex
+        guard let udp = try? UDPDatagram(packet[(base + layout.headerEnd)...]) else { return nil }
+        let ports = sad.encapsulationPorts
+        guard udp.destinationPort == UDPEncapsulation.port || udp.sourcePort == UDPEncapsulation.port
+                || ports.contains(udp.destinationPort) else { return nil }
+        guard case .esp = try? UDPEncapsulation.classify(udp.payload) else { return nil }
+        return layout.headerEnd + UDPDatagram.headerLength
+    }
+
+    private static func openESP(_ packet: ArraySlice<UInt8>, layout: PacketLayout, espStart: Int,
+                                sa: SecurityAssociation, result: inout InboundResult, out: inout [UInt8],
                                 scratch: inout [UInt8]) -> InboundVerdict {
         let base = packet.startIndex
-        let esp = packet[(base + layout.headerEnd)...]
+        let esp = packet[(base + espStart)...]
         // The compressed form of a tunnel-hc SA: its SPI carries the indicator bit (docs/header-compression.md §2).
         let compressed = sa.configuration.mode == .tunnelHC && esp.wireUInt32(at: 0) != sa.configuration.spi
         var extra: [UInt8] = []
@@ -179,6 +290,10 @@ public enum Inbound {
         // Replay check before any crypto (RFC 4303 §3.4.3); the window moves only after the ICV verified.
         let sequence = sa.inferSequence(low: esp.wireUInt32(at: 4))
         guard sa.replay.check(sequence) else { return .dropped(.replay) }
+        guard sa.configuration.lifetime.allows(packets: UInt64(sa.counters.acceptedPackets),
+                                               usedBytes: UInt64(sa.counters.acceptedBytes)) else {
+            return .dropped(.lifetime)
+        }
         let opened: ESPCodec.Opened
         switch ESPCodec.open(esp, sa: sa, sequence: sequence, extra: extra, scratch: &scratch) {
         case .failure(let reason): return .dropped(reason)
@@ -202,6 +317,11 @@ public enum Inbound {
         }
         let verdict = decapsulate(payload, nextHeader: opened.nextHeader, header: packet[base..<(base + layout.headerEnd)],
                                   layout: layout, sa: sa, out: &out)
+        // RFC 3948 §3.1.2: in transport mode the inner TCP/UDP checksum still covers the addresses the sender saw,
+        // which a NAT has rewritten; recompute it over the addresses the packet now carries.
+        if verdict == .accepted, espStart != layout.headerEnd, sa.configuration.mode == .transport {
+            fixTransportChecksum(&out)
+        }
         if verdict == .accepted { sa.accept(sequence: opened.sequence) }
         return verdict
     }
@@ -212,6 +332,10 @@ public enum Inbound {
         let low = packet.wireUInt32(at: layout.headerEnd + 8)
         let sequence = sa.inferSequence(low: low)
         guard sa.replay.check(sequence) else { return .dropped(.replay) }
+        guard sa.configuration.lifetime.allows(packets: UInt64(sa.counters.acceptedPackets),
+                                               usedBytes: UInt64(sa.counters.acceptedBytes)) else {
+            return .dropped(.lifetime)
+        }
         let view: AHPacket
         switch AHCodec.verify(packet, headerEnd: layout.headerEnd, sequence: sequence, sa: sa) {
         case .failure(let reason): return .dropped(reason)
@@ -237,17 +361,50 @@ public enum Inbound {
             PacketLayout.fixLengths(&out)
         case .tunnel, .tunnelHC:
             guard nextHeader == .ipv4 || nextHeader == .ipv6 else { return .dropped(.nextHeader) }
-            // The inner packet must parse, be of the announced version, and fill the payload exactly.
+            // The inner packet must parse and be of the announced version. Bytes after it are TFC padding
+            // (RFC 4303 §2.4): the inner header's length says where the packet ends.
             guard let first = payload.first, (first >> 4 == 4) == (nextHeader == .ipv4),
-                  let inner = try? PacketLayout.inbound(payload), inner.packetLength == payload.count else {
+                  let inner = try? PacketLayout.inbound(payload), inner.packetLength <= payload.count else {
                 return .dropped(.nextHeader)
             }
-            out.append(contentsOf: payload)
+            out.append(contentsOf: payload.prefix(inner.packetLength))
         }
         if let selector = sa.configuration.selector, !selector.matches(out[...]) {
             return .dropped(.policy)
         }
         return .accepted
+    }
+}
+
+extension Inbound {
+    /// Recomputes the TCP or UDP checksum of the IP packet in `packet` (a zero UDP checksum over IPv4 stays zero).
+    static func fixTransportChecksum(_ packet: inout [UInt8]) {
+        guard let layout = try? PacketLayout.transport(packet[...]), !layout.isFragment else { return }
+        let start = layout.headerEnd
+        let end = layout.packetLength
+        guard end <= packet.count else { return }
+        let ph: (IPProtocol, Int) -> PseudoHeader = { proto, length in
+            switch (layout.source, layout.destination) {
+            case let (.v4(s), .v4(d)): .ipv4(source: s, destination: d, protocol: proto, length: UInt16(length))
+            case let (.v6(s), .v6(d)): .ipv6(source: s, destination: d, nextHeader: proto, length: UInt32(length))
+            default: .ipv4(source: IPv4Address(rawValue: 0), destination: IPv4Address(rawValue: 0), protocol: proto,
+                           length: 0)
+            }
+        }
+        switch layout.nextHeader {
+        case .udp where end - start >= 8:
+            let old = packet[start...].wireUInt16(at: 6)
+            if old == 0, layout.version == .v4 { return }
+            packet[start...].setWireUInt16(0, at: 6)
+            var sum = ph(.udp, end - start).checksum(over: packet[start..<end])
+            if sum == 0 { sum = 0xffff }
+            packet[start...].setWireUInt16(sum, at: 6)
+        case .tcp where end - start >= 20:
+            packet[start...].setWireUInt16(0, at: 16)
+            packet[start...].setWireUInt16(ph(.tcp, end - start).checksum(over: packet[start..<end]), at: 16)
+        default:
+            break
+        }
     }
 }
 

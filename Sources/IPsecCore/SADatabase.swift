@@ -18,6 +18,8 @@ public final class SADatabase {
     private var exact: [Key: SecurityAssociation] = [:]
     private var bySPI: [SPIKey: [SecurityAssociation]] = [:]
     public private(set) var all: [SecurityAssociation] = []
+    /// The UDP destination ports any SA expects ESP on (RFC 3948), besides 4500.
+    public private(set) var encapsulationPorts: Set<UInt16> = []
 
     public init() {}
 
@@ -32,6 +34,10 @@ public final class SADatabase {
         exact[key] = sa
         bySPI[SPIKey(spi: c.spi, proto: c.protocol), default: []].append(sa)
         all.append(sa)
+        if let e = c.encapsulation {
+            encapsulationPorts.insert(e.sourcePort)
+            encapsulationPorts.insert(e.destinationPort)
+        }
     }
 
     /// The SA for a received SPI. A compressed-tunnel SA also owns its SPI with the indicator bit set

@@ -92,7 +92,13 @@ public final class SecurityAssociation {
 /// What an SA has seen.
 public struct SACounters: Hashable, Sendable {
     public var protectedPackets = 0
+    /// Bytes of protected packets on the wire.
     public var protectedBytes = 0
+    /// Bytes of the packets handed to the SA, before protection (what outbound lifetimes count).
+    public var protectedPayloadBytes = 0
+    public var dummyPacketsSent = 0
+    /// Set once a soft lifetime limit is reached: the SA should be replaced (RFC 4301 §4.4.2.1).
+    public var softLifetimeReached = false
     public var acceptedPackets = 0
     public var acceptedBytes = 0
     public var drops: [DropReason: Int] = [:]
