@@ -106,9 +106,12 @@ packets.append(eth(IP(src="192.0.2.1", dst="198.51.100.1", id=7) / UDP(sport=450
 packets.append(eth(IP(src="192.0.2.1", dst="198.51.100.1", id=8) / UDP(sport=4500, dport=4500) /
                    Raw(b"\x00\x00\x00\x00" + bytes(range(28)))))
 
-# IPComp (RFC 3173) with the DEFLATE CPI.
+# IPComp (RFC 3173) with the DEFLATE CPI: a UDP datagram compressed as raw DEFLATE (RFC 2394, no zlib header).
+import zlib
+datagram = raw(UDP(sport=6000, dport=6001) / Raw(b"IPComp compresses repetitive payloads. " * 8))
+compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
 packets.append(eth(IP(src="10.0.0.1", dst="10.0.0.2", id=9, proto=108) /
-                   Raw(bytes([4, 0, 0, 2]) + b"\x78\x9c\x01\x02\x03")))
+                   Raw(bytes([17, 0, 0, 2]) + compressor.compress(datagram) + compressor.flush())))
 
 for i, p in enumerate(packets):
     p.time = 1700000000 + i

@@ -41,6 +41,17 @@ public final class SecurityAssociation {
         guard configuration.source.version == configuration.destination.version else {
             throw CoreError(.badConfiguration, "\(label): source and destination are of different IP versions")
         }
+        if let fields = configuration.headerCompression {
+            guard configuration.mode == .tunnelHC else {
+                throw CoreError(.badConfiguration, "\(label): compressed fields need mode tunnel-hc")
+            }
+            guard fields.isValid(for: configuration.destination.version) else {
+                throw CoreError(.badConfiguration, "\(label): identification and dont-fragment are IPv4 fields")
+            }
+            guard configuration.spi & HeaderCompression.indicator == 0 else {
+                throw CoreError(.badConfiguration, "\(label): a tunnel-hc SA's SPI must have its top bit clear")
+            }
+        }
         do {
             switch (configuration.protocol, configuration.algorithm) {
             case (.esp, .esp(let algorithm)):

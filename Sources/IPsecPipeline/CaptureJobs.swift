@@ -34,7 +34,8 @@ public struct JobSummary: Sendable {
     /// Frames that carried no IP, or IP packets no SA applied to, copied unchanged (encap) or left out (decap).
     public var passedThrough = 0
     public var dropped: [DropReason: Int] = [:]
-    /// Packets encap could not protect, by reason (a fragment in transport mode, a sequence overflow, …).
+    /// Packets encap could not protect, by reason (a fragment in transport mode, a sequence overflow, a discard
+    /// policy, a missing SA, …).
     public var unprotectable: [String: Int] = [:]
     public var verdicts: [PacketVerdict] = []
 
@@ -80,15 +81,29 @@ public enum CaptureJobs {
             while var record = try reader.next() {
                 summary.packetsIn += 1
                 guard let link = try? LinkLayer.decapsulate(record.data[...], linkType: reader.linkType),
-                      link.ipVersion != nil, let sa = sas.outboundSA(for: link.payload) else {
+                      link.ipVersion != nil else {
                     summary.passedThrough += 1
                     try writer.write(record)
                     summary.packetsOut += 1
                     continue
                 }
                 do {
-                    try Outbound.protect(link.payload, with: sa, into: &out)
-                } catch {
+                    switch try sas.node.outbound(link.payload, into: &out) {
+                    case .protected:
+                        break
+                    case .bypassed:
+                        summary.passedThrough += 1
+                        try writer.write(record)
+                        summary.packetsOut += 1
+                        continue
+                    case .discarded:
+                        summary.unprotectable["discard-policy", default: 0] += 1
+                        continue
+                    case .noSA:
+                        summary.unprotectable["no-sa", default: 0] += 1
+                        continue
+                    }
+                } catch let error as CoreError {
                     summary.unprotectable[error.code.rawValue, default: 0] += 1
                     continue
                 }
@@ -126,10 +141,11 @@ public enum CaptureJobs {
                     if keepOther { try writer.write(record); summary.packetsOut += 1 }
                     continue
                 }
-                let result = Inbound.unprotect(link.payload, sad: sas.database, into: &out, scratch: &scratch)
-                summary.verdicts.append(PacketVerdict(index: index, verdict: result.verdict, spi: result.spi,
-                                                      sequence: result.sequence, mode: result.mode?.rawValue))
-                switch result.verdict {
+                let outcome = sas.node.inbound(link.payload, into: &out, scratch: &scratch)
+                let first = outcome.layers.first
+                summary.verdicts.append(PacketVerdict(index: index, verdict: outcome.verdict, spi: first?.spi,
+                                                      sequence: first?.sequence, mode: outcome.modeName))
+                switch outcome.verdict {
                 case .accepted:
                     try reframe(out, like: link, linkType: reader.linkType, into: &frame)
                     record.data = frame

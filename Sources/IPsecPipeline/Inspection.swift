@@ -17,20 +17,20 @@ public final class DecryptingInspector {
     public func next() throws -> (packet: InspectedPacket, opened: OpenedPacket?)? {
         guard let packet = try inspector.next() else { return nil }
         guard let link = packet.link, link.ipVersion != nil else { return (packet, nil) }
-        let result = Inbound.unprotect(link.payload, sad: sas.database, into: &out, scratch: &scratch)
-        if case .dropped(.notIPsec) = result.verdict { return (packet, nil) }
-        let dissection = result.verdict == .accepted ? Dissector.dissect(ipPacket: out) : nil
-        return (packet, OpenedPacket(result: result, dissection: dissection))
+        let outcome = sas.node.inbound(link.payload, into: &out, scratch: &scratch)
+        if case .dropped(.notIPsec) = outcome.verdict { return (packet, nil) }
+        let dissection = outcome.verdict == .accepted ? Dissector.dissect(ipPacket: out) : nil
+        return (packet, OpenedPacket(outcome: outcome, dissection: dissection))
     }
 }
 
 /// What an SA made of an IPsec packet: the verdict and, when accepted, the packet that was protected.
 public struct OpenedPacket: Sendable {
-    public let result: InboundResult
+    public let outcome: IPsecNode.InboundOutcome
     public let dissection: Dissection?
 
     public var summary: String {
-        switch result.verdict {
+        switch outcome.verdict {
         case .accepted: "decrypted: " + (dissection?.summary ?? "")
         case .dropped(let reason): "not opened: \(reason)"
         }
@@ -38,20 +38,23 @@ public struct OpenedPacket: Sendable {
 
     public var json: JSONValue {
         var m: [JSONMember] = []
-        switch result.verdict {
+        switch outcome.verdict {
         case .accepted: m.append(JSONMember("verdict", .string("accepted")))
         case .dropped(let r):
             m.append(JSONMember("verdict", .string("dropped")))
             m.append(JSONMember("reason", .string(r.rawValue)))
         }
-        if let mode = result.mode { m.append(JSONMember("mode", .string(mode.rawValue))) }
-        if let s = result.sequence { m.append(JSONMember("sequence_number", .int(Int(truncatingIfNeeded: s)))) }
+        if let mode = outcome.modeName { m.append(JSONMember("mode", .string(mode))) }
+        if let s = outcome.layers.first?.sequence {
+            m.append(JSONMember("sequence_number", .int(Int(truncatingIfNeeded: s))))
+        }
+        if outcome.decompressed > 0 { m.append(JSONMember("ipcomp", .int(outcome.decompressed))) }
         m.append(JSONMember("layers", dissection?.json ?? .array([])))
         return .object(m)
     }
 
     public var treeLines: [String] {
-        var lines = ["  " + (result.verdict == .accepted ? "Decrypted packet" : summary)]
+        var lines = ["  " + (outcome.verdict == .accepted ? "Decrypted packet" : summary)]
         if let dissection { lines += dissection.treeLines(indent: 4) }
         return lines
     }

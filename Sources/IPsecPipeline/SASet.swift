@@ -8,17 +8,25 @@ import IPsecWire
 public final class SASet {
     public let configurations: [SAConfiguration]
     public let database: SADatabase
+    /// The node: the SAs with the files' policies and IPComp SAs.
+    public let node: IPsecNode
 
     public convenience init(files: [String], seed: UInt64? = nil) throws {
         var configurations: [SAConfiguration] = []
+        var policies: [SecurityPolicy] = []
+        var compressions: [IPCompAssociation] = []
         for path in files {
-            configurations += try SAFile.load(path: path).associations
+            let file = try SAFile.load(path: path)
+            configurations += file.associations
+            policies += file.policies
+            compressions += file.compressions
         }
-        try self.init(configurations, seed: seed)
+        try self.init(configurations, policies: policies, compressions: compressions, seed: seed)
     }
 
-    public init(_ configurations: [SAConfiguration], seed: UInt64? = nil) throws {
-        guard !configurations.isEmpty else {
+    public init(_ configurations: [SAConfiguration], policies: [SecurityPolicy] = [],
+                compressions: [IPCompAssociation] = [], seed: UInt64? = nil) throws {
+        guard !configurations.isEmpty || !compressions.isEmpty else {
             throw CoreError(.badConfiguration, "no SA given")
         }
         self.configurations = configurations
@@ -30,15 +38,9 @@ public final class SASet {
             let idSource: IVSource = seed.map { .seeded(~$0 ^ UInt64(c.spi)) } ?? .random
             try database.add(try SecurityAssociation(c, ivSource: ivSource, identificationSource: idSource))
         }
+        node = IPsecNode(sad: database, policies: policies, compressions: compressions)
     }
 
     public var all: [SecurityAssociation] { database.all }
 
-    /// The SA that protects `packet` outbound: the only SA when there is one (architecture: one SA and no policy
-    /// protects everything); otherwise the first whose traffic selector matches. Nil: the packet bypasses.
-    public func outboundSA(for packet: ArraySlice<UInt8>) -> SecurityAssociation? {
-        let sas = database.all
-        if sas.count == 1 { return sas[0] }
-        return sas.first { sa in sa.configuration.selector.map { $0.matches(packet) } ?? false }
-    }
 }
