@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "IPsecCore", targets: ["IPsecCore"]),
         .library(name: "IPsecPipeline", targets: ["IPsecPipeline"]),
         .library(name: "IPsecConfig", targets: ["IPsecConfig"]),
+        .library(name: "IPsecVectors", targets: ["IPsecVectors"]),
         .executable(name: "ipsec-lab", targets: ["ipsec-lab"]),
     ],
     dependencies: [
@@ -42,11 +43,15 @@ let package = Package(
         // Capture-level jobs: encap, decap and decrypting inspection of whole captures.
         .target(name: "IPsecPipeline", dependencies: ["IPsecCapture", "IPsecCore", "IPsecConfig", "IPsecWire"]),
 
+        // Conformance vectors: the documented JSON format (docs/vectors.md), generation, verification and export.
+        .target(name: "IPsecVectors",
+                dependencies: ["IPsecCore", "IPsecConfig", "IPsecCrypto", "IPsecWire", "IPsecCapture"]),
+
         // The command-line tool: thin, each subcommand calls one library entry point.
         .executableTarget(
             name: "ipsec-lab",
             dependencies: [
-                "IPsecWire", "IPsecCapture", "IPsecCrypto", "IPsecCore", "IPsecConfig", "IPsecPipeline", "COpenSSL", "CZlib",
+                "IPsecWire", "IPsecCapture", "IPsecCrypto", "IPsecCore", "IPsecConfig", "IPsecPipeline", "IPsecVectors", "COpenSSL", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,6 +61,7 @@ let package = Package(
         .testTarget(name: "IPsecCryptoTests", dependencies: ["IPsecCrypto"]),
         .testTarget(name: "IPsecCoreTests", dependencies: ["IPsecCore", "IPsecCrypto", "IPsecWire"]),
         .testTarget(name: "IPsecConfigTests", dependencies: ["IPsecConfig", "IPsecCore", "IPsecCrypto", "IPsecWire"]),
+        .testTarget(name: "IPsecVectorsTests", dependencies: ["IPsecVectors", "IPsecCore", "IPsecCrypto", "IPsecWire"]),
         .testTarget(name: "CLITests", dependencies: ["IPsecWire", "IPsecCapture", "IPsecCore", "IPsecCrypto"]),
     ],
     swiftLanguageModes: [.v6]
