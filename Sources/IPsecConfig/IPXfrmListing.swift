@@ -17,18 +17,35 @@ import IPsecWire
 ///
 /// Read: the `proto` line (with `-s`'s decorations such as `0x1000(4096)`), `replay-window` and `flag`, the algorithm
 /// lines, `encap`, the replay context in both forms (`anti-replay context: seq 0x0, oseq 0x5, bitmap 0x00000000` and
-/// the ESN form, whose `replay_window` is the real window), and `sel`. Skipped: everything else iproute2 prints
-/// (lifetimes, statistics, marks, `if_id`, `lastused`, `dir`, offload, bitmaps), whatever its version.
+/// the ESN form, whose `replay_window` is the real window), `sel`, `comp` (IPComp states), `tfcpad` and `ip -s`'s
+/// `limit:` lines (packet and byte lifetimes). Skipped: everything else iproute2 prints (time limits, statistics,
+/// marks, `if_id`, `lastused`, `dir`, offload, bitmaps), whatever its version, and Linux's own IPIP states. Policies
+/// (`ip xfrm policy` output, told apart by the prefixes of their first line) are read by `PolicyRecord`.
 enum IPXfrmListing {
     /// Whether a line opens an SA: `src ADDR dst ADDR` at its very start.
     static func isHeader(_ line: ArraySlice<UInt8>) -> Bool {
         line.starts(with: Array("src ".utf8))
     }
 
-    static func decode(_ bytes: [UInt8], origin: String) throws(ConfigError) -> [SAConfiguration] {
-        var collection = SACollection()
-        var current: Record?
+    static func decode(_ bytes: [UInt8], origin: String) throws(ConfigError) -> SAFile {
+        var collection = ConfigCollection()
+        var current: Entry?
         var lineNumber = 0
+        func finish(_ entry: Entry?) throws(ConfigError) {
+            switch entry {
+            case .state(let record)?:
+                if record.skipped { return }
+                if record.state.isCompression {
+                    try collection.add(try record.state.compressionDraft())
+                } else {
+                    try collection.add(try record.state.draft())
+                }
+            case .policy(let record)?:
+                if !record.policy.perSocket { try collection.add(try record.policy.draft()) }
+            case nil:
+                break
+            }
+        }
         for rawLine in bytes.split(separator: 0x0a, omittingEmptySubsequences: false) {
             lineNumber += 1
             var line = rawLine
@@ -38,21 +55,128 @@ enum IPXfrmListing {
             if first.hasPrefix("#") { continue }
             let indented = line.first == 0x20 || line.first == 0x09
             if !indented {
-                if let record = current { try collection.add(try record.state.draft()) }
-                current = try Record(header: tokens, line: lineNumber, origin: origin)
+                try finish(current)
+                if tokens.count >= 4, tokens[0] == "src", tokens[2] == "dst",
+                   tokens[1].contains("/") || tokens[3].contains("/")
+                {
+                    current = .policy(try PolicyRecord(header: tokens, line: lineNumber, origin: origin))
+                } else {
+                    current = .state(try Record(header: tokens, line: lineNumber, origin: origin))
+                }
                 continue
             }
-            guard current != nil else {
+            switch current {
+            case nil:
                 throw ConfigError(.syntax, origin: origin, line: lineNumber,
                                   reason: "an indented line before the first 'src ADDRESS dst ADDRESS' line")
+            case .state(var record)?:
+                try record.read(tokens, line: lineNumber)
+                current = .state(record)
+            case .policy(var record)?:
+                try record.read(tokens, line: lineNumber)
+                current = .policy(record)
             }
-            try current?.read(tokens, line: lineNumber)
         }
-        if let record = current { try collection.add(try record.state.draft()) }
-        guard !collection.associations.isEmpty else {
-            throw ConfigError(.missing, origin: origin, line: nil, reason: "the listing holds no SA")
+        try finish(current)
+        return try collection.file(.ipXfrmListing, origin: origin, emptyReason: "the listing holds no SA or policy")
+    }
+
+    private enum Entry {
+        case state(Record)
+        case policy(PolicyRecord)
+    }
+
+    /// One policy of an `ip xfrm policy` listing (iproute2's `xfrm_policy_info_print`):
+    ///
+    ///     src 10.0.0.0/24 dst 10.0.1.0/24 proto tcp dport 443
+    ///         dir out priority 0 ptype main
+    ///         tmpl src 192.0.2.1 dst 192.0.2.2
+    ///             proto esp reqid 1 mode tunnel
+    ///             level use share any
+    ///
+    /// Read: the selector, `dir`, `priority`, `action`, `ptype`, and the templates; skipped: marks, `if_id`, indexes,
+    /// masks, lifetimes and statistics. `socket in|out` entries (per-socket policies, such as IKE daemons install)
+    /// are skipped whole.
+    private struct PolicyRecord {
+        var policy: LinuxPolicy
+        var inTemplate = false
+
+        init(header t: [String], line: Int, origin: String) throws(ConfigError) {
+            policy = LinuxPolicy(origin: origin, line: line)
+            var i = 0
+            while i < t.count {
+                let key = t[i]
+                guard LinuxPolicy.selectorKeys.contains(key), i + 1 < t.count else {
+                    throw ConfigError(.syntax, origin: origin, line: line,
+                                      reason: "unexpected \(ConfigError.shown(key)) in a policy's selector line")
+                }
+                do throws(Problem) { try LinuxPolicy.selector(key, t[i + 1], into: &policy.selector) } catch {
+                    throw error.at(origin, line: line)
+                }
+                i += 2
+            }
         }
-        return collection.associations
+
+        mutating func read(_ t: [String], line: Int) throws(ConfigError) {
+            func place(_ body: () throws(Problem) -> Void) throws(ConfigError) {
+                do { try body() } catch { throw error.at(policy.origin, line: line) }
+            }
+            switch t[0] {
+            case "dir", "socket":
+                if t[0] == "socket" { policy.perSocket = true }
+                var i = 0
+                while i + 1 < t.count {
+                    let (key, value) = (t[i], t[i + 1])
+                    switch key {
+                    case "dir", "socket":
+                        try place { () throws(Problem) in policy.direction = try LinuxPolicy.direction(value) }
+                    case "priority":
+                        try place { () throws(Problem) in
+                            policy.priority = Int(try TextValues.cInteger(bare(value), maximum: UInt64(UInt32.max),
+                                                                          what: "priority"))
+                        }
+                    case "action":
+                        guard value == "allow" || value == "block" else {
+                            throw ConfigError(.invalidValue, origin: policy.origin, line: line,
+                                              reason: "action \(ConfigError.shown(value)) is not allow or block")
+                        }
+                        policy.block = value == "block"
+                    case "ptype" where value != "main":
+                        throw ConfigError(.unsupported, origin: policy.origin, line: line,
+                                          reason: "ptype \(ConfigError.shown(value)) is not supported (only main)")
+                    default:
+                        break  // index, share, flag, …
+                    }
+                    i += 1
+                }
+            case "tmpl":
+                var t2 = LinuxPolicy.defaultTemplate
+                try pairs(t.dropFirst(), line: line, into: &t2)
+                policy.templates.append(t2)
+                inTemplate = true
+            case "proto" where inTemplate, "level" where inTemplate:
+                guard var last = policy.templates.popLast() else { return }
+                try pairs(t[...], line: line, into: &last)
+                policy.templates.append(last)
+            default:
+                return  // mark, if_id, lifetimes, statistics, masks
+            }
+        }
+
+        func pairs(_ t: ArraySlice<String>, line: Int, into template: inout SATemplate) throws(ConfigError) {
+            var i = t.startIndex
+            while i + 1 < t.endIndex {
+                let key = t[i]
+                if LinuxPolicy.templateKeys.contains(key) {
+                    do throws(Problem) {
+                        try LinuxPolicy.template(key, String(bare(t[i + 1])), into: &template)
+                    } catch {
+                        throw error.at(policy.origin, line: line)
+                    }
+                }
+                i += 2  // share, enc-mask, … are skipped with their values
+            }
+        }
     }
 
     /// The words of a line: split at blanks, trailing commas dropped (`seq 0x0,`), and `-s`'s parenthesised
@@ -81,6 +205,9 @@ enum IPXfrmListing {
     private struct Record {
         var state: LinuxState
         var seen: [String: Int] = [:]
+        /// Linux's own IPIP states (`proto 4`, `proto 41`), which it adds to carry IPComp tunnel packets that did
+        /// not shrink (RFC 3173 §2.2): they are no SA of the configuration.
+        var skipped = false
 
         init(header tokens: [String], line: Int, origin: String) throws(ConfigError) {
             state = LinuxState(origin: origin, line: line)
@@ -92,10 +219,6 @@ enum IPXfrmListing {
                 }
                 throw ConfigError(.syntax, origin: origin, line: line,
                                   reason: "expected 'src ADDRESS dst ADDRESS' to start an SA, or an indented line")
-            }
-            if tokens[1].contains("/") || tokens[3].contains("/") {
-                throw ConfigError(.unsupported, origin: origin, line: line,
-                                  reason: "this looks like an 'ip xfrm policy' listing; policies are not supported yet")
             }
             do throws(Problem) {
                 state.source = try TextValues.address(tokens[1], what: "src")
@@ -149,6 +272,10 @@ enum IPXfrmListing {
                 try once("proto", line)
                 try pairs(t[...], line, "proto") { key, value throws(ConfigError) in
                     switch key {
+                    case "proto" where value == "comp":
+                        state.compressionProtocolLine = line
+                    case "proto" where ["4", "41"].contains(value):
+                        skipped = true
                     case "proto":
                         state.proto = (try place(line) { () throws(Problem) in try LinuxState.ipsecProtocol(value) },
                                        line)
@@ -179,7 +306,34 @@ enum IPXfrmListing {
                 try once(t[0] == "auth-trunc" ? "auth" : t[0], line)
                 try readAlgorithm(t, line: line)
             case "comp":
-                throw fail(line, .unsupported, "IPComp ('comp') is not supported yet")
+                try once("comp", line)
+                guard t.count == 2 else { throw fail(line, .syntax, "expected 'comp NAME'") }
+                state.compression = (t[1], line)
+            case "tfcpad":
+                try once("tfcpad", line)
+                guard t.count == 2 else { throw fail(line, .syntax, "expected 'tfcpad N'") }
+                state.tfcPadding = (Int(try number(t[1], line, "tfcpad")), line)
+            case "limit:":
+                // `ip -s`: "limit: soft 100(packets), hard (INF)(packets)"; (INF), no limit, is left out by tokens().
+                var i = 1
+                while i < t.count {
+                    let which = t[i]
+                    i += 1
+                    guard which == "soft" || which == "hard", i < t.count, t[i] != "soft", t[i] != "hard" else {
+                        continue
+                    }
+                    let token = t[i]
+                    i += 1
+                    let n = try number(token, line, "limit", maximum: .max)
+                    let bound: UInt64? = n == .max ? nil : n
+                    switch (which, token.hasSuffix("(packets)")) {
+                    case ("soft", true): state.lifetime.softPackets = bound
+                    case ("hard", true): state.lifetime.hardPackets = bound
+                    case ("soft", false): state.lifetime.softBytes = bound
+                    default: state.lifetime.hardBytes = bound
+                    }
+                    state.lifetimeLine = line
+                }
             case "encap":
                 try once("encap", line)
                 var config = UDPEncapsulationConfig()

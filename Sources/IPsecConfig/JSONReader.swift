@@ -20,6 +20,11 @@ struct JSONNode {
     let value: Value
     let line: Int
 
+    var isArray: Bool {
+        if case .array = value { return true }
+        return false
+    }
+
     var typeName: String {
         switch value {
         case .null: "null"

@@ -35,6 +35,14 @@ struct LinuxState {
     var encapsulation: (UDPEncapsulationConfig, line: Int)?
     /// IPsecLab's extension for the compressed tunnel: `hc-fields PRESET|FIELD,FIELD,…`.
     var headerCompression: (HeaderCompressionFields, line: Int)?
+    /// `limit packet-soft N …`: the packet and byte limits (time limits only matter to a kernel's clock).
+    var lifetime = SALifetime.unlimited
+    var lifetimeLine: Int?
+    /// `tfcpad N`.
+    var tfcPadding: (Int, line: Int)?
+    /// `proto comp`: an IPComp state, whose `spi` is the CPI; `comp NAME` names its algorithm.
+    var compressionProtocolLine: Int?
+    var compression: (name: String, line: Int)?
 
     init(origin: String, line: Int) {
         self.origin = origin
@@ -52,7 +60,10 @@ struct LinuxState {
     func draft() throws(ConfigError) -> SADraft {
         guard let source else { throw fail(line, .missing, "missing 'src ADDRESS'") }
         guard let (destination, destinationLine) = destination else { throw fail(line, .missing, "missing 'dst ADDRESS'") }
-        guard let (ipsec, protoLine) = proto else { throw fail(line, .missing, "missing 'proto esp' or 'proto ah'") }
+        guard let (ipsec, protoLine) = proto else {
+            throw fail(line, .missing, "missing 'proto esp', 'proto ah' or 'proto comp'")
+        }
+        if let compression { throw fail(compression.line, .inconsistent, "'comp' belongs to an IPComp state (proto comp)") }
         guard let (spiValue, spiLine) = spi else { throw fail(line, .missing, "missing 'spi SPI'") }
 
         let algorithm: SAAlgorithm
@@ -138,7 +149,51 @@ struct LinuxState {
         draft.selector = selector?.0
         draft.encapsulation = encapsulation?.0
         draft.headerCompression = headerCompression?.0
+        draft.lifetime = lifetime
+        draft.places[.lifetime] = at(lifetimeLine, "limit")
+        if let (padding, paddingLine) = tfcPadding {
+            draft.tfcPadding = padding
+            draft.places[.tfcPadding] = at(paddingLine, "tfcpad")
+        }
         return draft
+    }
+
+    /// Whether this is an IPComp state (`proto comp`), to be read with `compressionDraft()`.
+    var isCompression: Bool { compressionProtocolLine != nil }
+
+    /// An IPComp state: `proto comp spi CPI … comp deflate`. Only DEFLATE (RFC 2394) is implemented.
+    func compressionDraft() throws(ConfigError) -> CompressionDraft {
+        guard let source else { throw fail(line, .missing, "missing 'src ADDRESS'") }
+        guard let (destination, _) = destination else { throw fail(line, .missing, "missing 'dst ADDRESS'") }
+        guard let (cpi, spiLine) = spi else { throw fail(line, .missing, "missing 'spi CPI'") }
+        let protoLine = compressionProtocolLine ?? line
+        guard let compression else {
+            throw fail(protoLine, .missing, "an IPComp state needs 'comp deflate'")
+        }
+        try Self.checkCompression(compression.name, line: compression.line, origin: origin)
+        if let other = enc ?? auth ?? aead {
+            throw fail(other.line, .inconsistent, "an IPComp state compresses only; '\(other.keyword)' belongs to ESP or AH")
+        }
+        for (present, what, at) in [(encapsulation?.line, "encap", encapsulation?.line),
+                                    (headerCompression?.line, "hc-fields", headerCompression?.line),
+                                    (tfcPadding?.line, "tfcpad", tfcPadding?.line)] where present != nil {
+            throw fail(at ?? line, .inconsistent, "an IPComp state has no '\(what)'")
+        }
+        return CompressionDraft(origin: origin, line: spiLine, cpi: UInt64(cpi), mode: mode?.0 ?? .transport,
+                                source: source, destination: destination, reqid: reqid)
+    }
+
+    /// Linux's compression algorithms (net/xfrm/xfrm_algo.c `calg_list`): deflate, lzs, lzjh.
+    static func checkCompression(_ name: String, line: Int, origin: String) throws(ConfigError) {
+        switch name.lowercased() {
+        case "deflate": return
+        case "lzs", "lzjh":
+            throw ConfigError(.unsupported, origin: origin, line: line,
+                              reason: "IPComp with \(name.lowercased()) is not supported (only deflate, RFC 2394)")
+        default:
+            throw ConfigError(.unknownAlgorithm, origin: origin, line: line,
+                              reason: "unknown compression algorithm \(ConfigError.shown(name)) (deflate, lzs, lzjh)")
+        }
     }
 
     /// A mode word, for commands and listings alike.
@@ -159,7 +214,7 @@ struct LinuxState {
         switch text {
         case "esp": return .esp
         case "ah": return .ah
-        case "comp": throw Problem(.unsupported, "IPComp SAs (proto comp) are not supported yet")
+        case "comp": throw Problem(.invalidValue, "proto comp is an IPComp state, not an ESP or AH SA")
         case "route2", "hao": throw Problem(.unsupported, "Mobile IPv6 states (proto \(text)) are not IPsec SAs")
         default: throw Problem(.invalidValue, "proto \(ConfigError.shown(text)) is not esp or ah")
         }

@@ -8,7 +8,7 @@ import IPsecWire
 struct SADraft {
     enum Field: Hashable {
         case spi, mode, source, destination, algorithm, encryptionKey, integrityKey, replayWindow, replaySequence,
-             outboundSequence, selector, encapsulation, headerCompression
+             outboundSequence, selector, encapsulation, headerCompression, lifetime, tfcPadding
     }
 
     /// Where a field was written: its line and how the format names it (`associations[0].spi`, `auth hmac(sha1)`).
@@ -42,6 +42,11 @@ struct SADraft {
     var selector: TrafficSelector?
     var encapsulation: UDPEncapsulationConfig?
     var headerCompression: HeaderCompressionFields?
+    var lifetime = SALifetime.unlimited
+    var tfcPadding = 0
+
+    /// The largest TFC padding target accepted, in bytes: no IP packet is longer.
+    static let maximumTFCPadding = 65535
 
     init(origin: String, entry: Place, protocol: IPsecProtocol, spi: UInt32, mode: SAMode, source: IPAddress,
          destination: IPAddress, algorithm: SAAlgorithm, replayWindow: Int) {
@@ -110,11 +115,37 @@ struct SADraft {
         } else if headerCompression != nil {
             throw fail(.headerCompression, .inconsistent, "compressed fields need mode tunnel-hc")
         }
-        return SAConfiguration(
+        try checkLifetimeAndPadding()
+        var sa = SAConfiguration(
             protocol: `protocol`, spi: spi, mode: mode, source: source, destination: destination, algorithm: algorithm,
             encryptionKey: encryptionKey, integrityKey: integrityKey, reqid: reqid, extendedSequenceNumbers: esn,
             replayWindow: replayWindow, replaySequence: replaySequence, outboundSequence: outboundSequence,
             selector: checkedSelector, encapsulation: encapsulation, headerCompression: fields)
+        sa.lifetime = lifetime
+        sa.tfcPadding = tfcPadding
+        return sa
+    }
+
+    /// A soft limit beyond its hard limit would never warn; TFC padding (RFC 4303 §2.4) is ESP's, and only a tunnel
+    /// lets the receiver find where the padded inner packet ends.
+    private func checkLifetimeAndPadding() throws(ConfigError) {
+        let pairs: [(UInt64?, UInt64?, String)] = [
+            (lifetime.softPackets, lifetime.hardPackets, "packets"), (lifetime.softBytes, lifetime.hardBytes, "bytes"),
+        ]
+        for case let (soft?, hard?, unit) in pairs where soft > hard {
+            throw fail(.lifetime, .inconsistent, "the soft limit in \(unit) is above the hard one; it would never warn")
+        }
+        guard tfcPadding != 0 else { return }
+        guard (0...Self.maximumTFCPadding).contains(tfcPadding) else {
+            throw fail(.tfcPadding, .invalidValue, "TFC padding is 0 to \(Self.maximumTFCPadding) bytes")
+        }
+        guard `protocol` == .esp else {
+            throw fail(.tfcPadding, .inconsistent, "TFC padding (RFC 4303 §2.4) is ESP's; AH carries no padding")
+        }
+        guard mode != .transport else {
+            throw fail(.tfcPadding, .inconsistent, "TFC padding needs tunnel mode: in transport mode the receiver "
+                + "could not tell the padding from the payload (RFC 4303 §2.4)")
+        }
     }
 
     private func checkAlgorithmAndKeys() throws(ConfigError) {

@@ -95,3 +95,36 @@ struct DocumentationTests {
         #expect(produced == examples)
     }
 }
+
+@Suite("docs/sa-files.md: policies, setkey.conf and Wireshark")
+struct InteropDocumentationTests {
+    @Test("The policies and IPComp example")
+    func policiesExample() throws {
+        let block = try #require(DocumentationTests.blocks(after: "### Policies and IPComp SAs",
+                                                           in: try DocumentationTests.document()).first)
+        let file = try SAFile.parse(block, origin: "docs")
+        #expect(file.associations.isEmpty && file.compressions.count == 1 && file.policies.count == 3)
+        #expect(file.policies.map(\.action.description).first?.hasPrefix("protect ipcomp/tunnel") == true)
+        #expect(file.policies[1].selector.destinationPorts == 5000...5099)
+    }
+
+    @Test("The setkey.conf example")
+    func setkeyExample() throws {
+        let block = try #require(DocumentationTests.blocks(after: "## setkey.conf", in: try DocumentationTests.document()).first)
+        let file = try SAFile.parse(block, origin: "docs")
+        #expect(file.format == .setkey)
+        #expect(file.associations.map(\.modeName) == ["transport-ah", "transport-esp", "tunnel-esp"])
+        #expect(file.compressions.count == 1 && file.policies.count == 3)
+    }
+
+    @Test("The esp_sa example")
+    func wiresharkExample() throws {
+        let block = try #require(DocumentationTests.blocks(after: "## Wireshark's esp_sa table",
+                                                           in: try DocumentationTests.document()).first)
+        let file = try SAFile.parse(block, origin: "docs")
+        #expect(file.format == .wiresharkESPSA)
+        #expect(file.associations.map(\.algorithm.description) == ["aes128-sha1", "aes128gcm16"])
+        #expect(file.associations[0].extendedSequenceNumbers && file.associations[0].replayWindow == 32)
+        #expect(file.associations[1].replayWindow == 64 && file.associations[1].mode == .tunnel)
+    }
+}

@@ -36,7 +36,7 @@ struct ErrorTests {
     ])
     func notAnSAFile(_ text: String) {
         expectError(text, origin: "x.txt", code: .notAnSAFile, line: nil,
-                    mentions: ["x.txt: not an SA file (expected JSON, 'ip xfrm state' commands or an 'ip xfrm state' listing)"])
+                    mentions: ["x.txt: not an SA file (expected JSON, 'ip xfrm' commands or listing, setkey.conf or Wireshark's esp_sa)"])
     }
 
     @Test("Not UTF-8")
@@ -186,9 +186,9 @@ struct ErrorTests {
         expectError(Self.command("auth sha1 0x\(Self.k20)"), code: .missing, line: 2,
                     mentions: ["ESP needs 'enc ALGO KEY' or 'aead ALGO KEY ICV-BITS'"], secrets: [Self.k20])
         expectError("ip xfrm state add src 10.0.0.1 dst 10.0.0.2 proto ah spi 1\n", code: .missing, line: 1)
-        expectError("ip xfrm state flush\n", code: .missing, line: nil, mentions: ["no SA"])
+        expectError("ip xfrm state flush\n", code: .missing, line: nil, mentions: ["nothing is left"])
         expectError("src 10.0.0.1 dst 10.0.0.2\n\tenc cbc(aes) 0x\(keyHex(16))\n", code: .missing, line: 1,
-                    mentions: ["missing 'proto esp' or 'proto ah'"], secrets: [keyHex(16)])
+                    mentions: ["missing 'proto esp', 'proto ah' or 'proto comp'"], secrets: [keyHex(16)])
         expectError("src 10.0.0.1 dst 10.0.0.2\n\tproto esp spi 1\n\tenc cbc(aes) <<Keys hidden>>\n", code: .missing,
                     line: 3, mentions: ["shows no key"])
     }
@@ -322,7 +322,7 @@ struct ErrorTests {
     // MARK: Unsupported
 
     @Test("Unsupported features are refused by name", arguments: [
-        ("comp deflate", "IPComp"),
+        ("sel proto gre key 5", "GRE key"),
         ("coa 10.0.0.9", "coa"),
         ("encap espinudp-nonike 4500 4500 0.0.0.0", "espinudp-nonike"),
         ("encap espintcp 4500 4500 0.0.0.0", "espintcp"),
@@ -345,9 +345,10 @@ struct ErrorTests {
                     code: .unsupported, line: 2, mentions: ["96 or 128"], secrets: [Self.k32])
         expectError(Self.command("aead rfc4106(gcm(aes)) 0x\(Self.k20) 128").replacingOccurrences("mode tunnel", "mode beet"),
                     code: .unsupported, line: 2, mentions: ["mode beet"])
-        expectError(Self.command("").replacingOccurrences("proto esp", "proto comp"), code: .unsupported, line: 2)
-        expectError("ip xfrm policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out\n", code: .unsupported, line: 1,
-                    mentions: ["policy"])
+        expectError(Self.command("comp lzs").replacingOccurrences("proto esp", "proto comp"), code: .unsupported,
+                    line: 2, mentions: ["lzs"])
+        expectError("ip xfrm policy add src 10.0.0.0/24 dst 10.0.1.0/24 dir out ptype sub\n", code: .unsupported,
+                    line: 1, mentions: ["ptype 'sub'"])
         expectError("ip xfrm state delete src 10.0.0.1 dst 10.0.0.2 proto esp spi 1\n", code: .unsupported, line: 1)
         expectError("ip -n ns1 xfrm state add\n", code: .unsupported, line: 1, mentions: ["'-n'"])
         expectError(Self.command("aead rfc4106(gcm(aes)) $KEY 128"), code: .unsupported, line: 2,
@@ -358,9 +359,10 @@ struct ErrorTests {
                     line: 2, mentions: ["'ttl' can never be elided", "decremented in transit"], secrets: [Self.k20])
         expectError(Self.command("aead rfc4106(gcm(aes)) 0x\(Self.k20) 128 hc-fields source"), code: .inconsistent,
                     line: 2, mentions: ["compressed fields need mode tunnel-hc"], secrets: [Self.k20])
-        expectError("src 10.0.0.0/24 dst 10.0.1.0/24\n\tdir out priority 1\n", code: .unsupported, line: 1,
-                    mentions: ["policy"])
-        expectError("src 10.0.0.1 dst 10.0.0.2\n\tproto comp spi 0x1 reqid 0 mode tunnel\n", code: .unsupported, line: 2)
+        expectError("src 10.0.0.0/24 dst 10.0.1.0/24\n\tdir out priority 1 ptype sub\n", code: .unsupported, line: 2,
+                    mentions: ["ptype"])
+        expectError("src 10.0.0.1 dst 10.0.0.2\n\tproto comp spi 0x1 reqid 0 mode tunnel\n\tcomp lzs\n",
+                    code: .unsupported, line: 3, mentions: ["lzs"])
         expectError("src 10.0.0.1 dst 10.0.0.2\n\tproto esp spi 0x1 reqid 0 mode beet\n", code: .unsupported, line: 2)
     }
 

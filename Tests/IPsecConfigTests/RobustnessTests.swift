@@ -9,7 +9,7 @@ import Testing
 @Suite("Robustness")
 struct RobustnessTests {
     static let mutantsPerFormat = 3000
-    static let secretWindows = IPsecConfigTests.secretWindows(Fixtures.secrets)
+    static let secretWindows = IPsecConfigTests.secretWindows(Fixtures.secrets + Interop.secrets)
 
     static let dictionary: [String] = [
         "0", "-1", "00", "08", "0x", "0X", "0x0", "4294967295", "4294967296", "18446744073709551615",
@@ -22,6 +22,12 @@ struct RobustnessTests {
         "\u{FEFF}", "\u{0}", "é", "\u{1F600}", "anti-replay", "context:", "seq-hi", "replay_window", "\\u0000",
         "\"\\ud800\"", String(repeating: "9", count: 400), String(repeating: "f", count: 300),
         String(repeating: "[", count: 40),
+        // setkey.conf, policies and Wireshark's table
+        "add", "spdadd", "flush;", "spdflush;", "-E", "-A", "-C", "-m", "-r", "-u", "-P", "ipsec", "none", "discard",
+        "esp/tunnel/10.0.0.1-10.0.0.2/require", "ah/transport//use", "unique:0", "[any]", "[0]", "icmp6", "135,0",
+        "aes-gcm-16", "hmac-sha256", "des-cbc", "deflate", "ipcomp", "esp-udp", "prio", "low-1", "policy", "tmpl",
+        "dir", "fwd", "action", "block", "level", "priority", "socket", "limit", "packet-soft", "tfcpad", "\"IPv4\",",
+        "\"*\"", "\"NULL\"", "# ipsec-lab:", "\\x41", "1.2.3.4-1.2.3.3", "\"1-2\"",
     ]
 
     @Test("Seeded mutants of every format never trap", arguments: SAFileFormat.allCases)
@@ -30,7 +36,19 @@ struct RobustnessTests {
         case .json: (Fixtures.json, 1)
         case .ipXfrmCommands: (Fixtures.commands, 2)
         case .ipXfrmListing: (Fixtures.listing, 3)
+        case .setkey: (Interop.setkey, 4)
+        case .wiresharkESPSA: (try SAFile.wiresharkESPSA(try Interop.associations()), 5)
         }
+        try Self.survive(base, seed: seed)
+    }
+
+    @Test("Seeded mutants of the configuration with policies never trap", arguments: [11, 12, 13] as [UInt64])
+    func policyMutants(_ seed: UInt64) throws {
+        try Self.survive([Interop.json, Interop.commands, Interop.listing][Int(seed - 11)], seed: seed)
+    }
+
+    /// Parsing may throw (one line, the origin first, no key material); whatever parses survives a JSON round trip.
+    static func survive(_ base: String, seed: UInt64) throws {
         var random = SplitMix64(seed: seed)
         let bytes = Array(base.utf8)
         var parsed = 0
@@ -40,8 +58,10 @@ struct RobustnessTests {
             do {
                 let file = try SAFile.parse(bytes: mutant, origin: origin)
                 parsed += 1
-                let again = try SAFile.parse(SAFile.json(file.associations, includeKeys: true), origin: "again")
+                let again = try SAFile.parse(file.json(includeKeys: true), origin: "again")
                 #expect(again.associations == file.associations, "\(origin)")
+                #expect(again.policies == file.policies, "\(origin)")
+                #expect(again.compressions == file.compressions, "\(origin)")
             } catch {
                 let message = error.description
                 #expect(!message.contains("\n"), "\(origin): \(message)")
@@ -116,7 +136,7 @@ struct RobustnessTests {
         return out
     }
 
-    @Test("Long lines and huge values fail cleanly", arguments: [SAFileFormat.json, .ipXfrmCommands, .ipXfrmListing])
+    @Test("Long lines and huge values fail cleanly", arguments: SAFileFormat.allCases)
     func hugeInputs(_ format: SAFileFormat) {
         let long = String(repeating: "a", count: 1 << 20)
         let digits = String(repeating: "9", count: 100_000)
@@ -146,6 +166,22 @@ struct RobustnessTests {
                 "src 10.0.0.1 dst 10.0.0.2\n\tanti-replay context: seq 0x\(digits)\n",
                 String(repeating: "src 10.0.0.1 dst 10.0.0.2\n", count: 20_000),
                 "src 10.0.0.1 dst 10.0.0.2\n" + String(repeating: "\t00000000 00000000\n", count: 50_000),
+                "src 10.0.0.0/8 dst 10.0.0.0/8\n\tdir out priority \(digits)\n",
+                "src 10.0.0.0/8 dst 10.0.0.0/8\n" + String(repeating: "\ttmpl src 0.0.0.0 dst 0.0.0.0\n", count: 50_000),
+            ]
+        case .setkey:
+            texts = [
+                "add \(long);", "add 10.0.0.1 10.0.0.2 esp \(digits) -E null;", "spdadd " + String(repeating: "-4 ", count: 100_000),
+                "add 10.0.0.1 10.0.0.2 esp 1 -E aes-cbc 0x\(String(repeating: "ab", count: 500_000));",
+                String(repeating: "flush;\n", count: 20_000), "add 10.0.0.1 10.0.0.2 esp 1 -E null \"\(long)",
+                "spdadd 10.0.0.0/8 10.0.0.0/8 any -P out prio \(digits) none;",
+                "spdadd 10.0.0.0/8 10.0.0.0/8 any -P out ipsec " + String(repeating: "esp/transport//use ", count: 20_000),
+            ]
+        case .wiresharkESPSA:
+            texts = [
+                "\"IPv4\",\"\(long)\"", "\"IPv4\",\"10.0.0.1\",\"10.0.0.2\",\"\(digits)\",\"NULL\",\"\",\"NULL\",\"\"",
+                "\"IPv4\"," + String(repeating: "\"a\",", count: 100_000),
+                "\"IPv4\",\"10.0.0.1\",\"10.0.0.2\",\"1\",\"NULL\",\"\",\"HMAC-SHA-1-96 [RFC2404]\",\"0x\(String(repeating: "ab", count: 500_000))\"",
             ]
         }
         for text in texts {
