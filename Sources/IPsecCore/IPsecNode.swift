@@ -107,9 +107,7 @@ public final class IPsecNode {
             guard let first = layers.first, let mode = first.mode else { return nil }
             let base = mode == .transport ? "transport" : "tunnel"
             let protocols = layers.compactMap(\.protocol).map(\.rawValue)
-            if protocols.count == 1 {
-                return mode == .tunnelHC ? "tunnel-esp-hc" : "\(base)-\(protocols[0])"
-            }
+            if layers.count == 1 { return first.modeName }
             return "\(base)-" + protocols.joined(separator: "+")
         }
     }

@@ -176,6 +176,8 @@ public struct InboundResult: Sendable {
     public var mode: SAMode?
     /// Whether ESP arrived in UDP (RFC 3948).
     public var udpEncapsulated = false
+    /// The SA's cell of the mode matrix (`tunnel-esp-null`, `transport-ah`, …).
+    public var modeName: String?
 
     public init(verdict: InboundVerdict, spi: UInt32? = nil, protocol: IPsecProtocol? = nil,
                 sequence: UInt64? = nil, mode: SAMode? = nil) {
@@ -228,6 +230,7 @@ public enum Inbound {
             return InboundResult(verdict: .dropped(.noSA), spi: spi, protocol: proto)
         }
         var result = InboundResult(verdict: .accepted, spi: spi, protocol: proto, mode: sa.configuration.mode)
+        result.modeName = sa.configuration.modeName
         // ESP in UDP only for an SA configured for it, and plain ESP only for one that is not (Linux checks the same).
         guard udpEncapsulated == (sa.configuration.encapsulation != nil) else {
             result.verdict = .dropped(.policy)

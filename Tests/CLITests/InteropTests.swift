@@ -112,7 +112,7 @@ import Testing
         #expect(verdicts.map { $0["spi"] as? Int } == [0x1000, 0x1001, 0x1002, 0x1003].flatMap { [$0, $0, $0] })
         #expect(verdicts.map { $0["sequence_number"] as? Int } == Array(repeating: [1, 2, 3], count: 4).flatMap { $0 })
         #expect(verdicts.map { $0["mode"] as? String }
-                == ["tunnel", "transport", "transport", "tunnel"].flatMap { [$0, $0, $0] })
+                == ["tunnel-esp", "transport-esp", "transport-ah", "tunnel-esp"].flatMap { [$0, $0, $0] })
 
         let expected = try Self.packets(plain)
         let got = try Self.packets(opened)
