@@ -22,7 +22,8 @@ test: build
 	$(SWIFT) test --skip-build
 
 report: release
-	.build/release/ipsec-lab inspect $(SAMPLE)
+	.build/release/ipsec-lab report --out report
+	@echo "open report/index.html in a browser (xdg-open report/index.html); report/report.md is the same as Markdown"
 
 clean:
 	rm -rf .build

@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "IPsecCore", targets: ["IPsecCore"]),
         .library(name: "IPsecPipeline", targets: ["IPsecPipeline"]),
         .library(name: "IPsecConfig", targets: ["IPsecConfig"]),
+        .library(name: "IPsecAnalysis", targets: ["IPsecAnalysis"]),
         .library(name: "IPsecVectors", targets: ["IPsecVectors"]),
         .executable(name: "ipsec-lab", targets: ["ipsec-lab"]),
     ],
@@ -43,6 +44,9 @@ let package = Package(
         // Capture-level jobs: encap, decap and decrypting inspection of whole captures.
         .target(name: "IPsecPipeline", dependencies: ["IPsecCapture", "IPsecCore", "IPsecConfig", "IPsecWire"]),
 
+        // Overhead model and measurement, the mode-matrix self-check, the report (Markdown, CSV, JSON, HTML + SVG).
+        .target(name: "IPsecAnalysis", dependencies: ["IPsecCore", "IPsecCrypto", "IPsecWire"]),
+
         // Conformance vectors: the documented JSON format (docs/vectors.md), generation, verification and export.
         .target(name: "IPsecVectors",
                 dependencies: ["IPsecCore", "IPsecConfig", "IPsecCrypto", "IPsecWire", "IPsecCapture"]),
@@ -51,7 +55,8 @@ let package = Package(
         .executableTarget(
             name: "ipsec-lab",
             dependencies: [
-                "IPsecWire", "IPsecCapture", "IPsecCrypto", "IPsecCore", "IPsecConfig", "IPsecPipeline", "IPsecVectors", "COpenSSL", "CZlib",
+                "IPsecWire", "IPsecCapture", "IPsecCrypto", "IPsecCore", "IPsecConfig", "IPsecPipeline", "IPsecAnalysis",
+                "IPsecVectors", "COpenSSL", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -61,6 +66,7 @@ let package = Package(
         .testTarget(name: "IPsecCryptoTests", dependencies: ["IPsecCrypto"]),
         .testTarget(name: "IPsecCoreTests", dependencies: ["IPsecCore", "IPsecCrypto", "IPsecWire"]),
         .testTarget(name: "IPsecConfigTests", dependencies: ["IPsecConfig", "IPsecCore", "IPsecCrypto", "IPsecWire"]),
+        .testTarget(name: "IPsecAnalysisTests", dependencies: ["IPsecAnalysis", "IPsecCore", "IPsecCrypto", "IPsecWire"]),
         .testTarget(name: "IPsecVectorsTests", dependencies: ["IPsecVectors", "IPsecCore", "IPsecCrypto", "IPsecWire"]),
         .testTarget(name: "CLITests", dependencies: ["IPsecWire", "IPsecCapture", "IPsecCore", "IPsecCrypto"]),
     ],
