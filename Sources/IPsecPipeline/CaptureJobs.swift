@@ -38,6 +38,8 @@ public struct JobSummary: Sendable {
     /// policy, a missing SA, …).
     public var unprotectable: [String: Int] = [:]
     public var verdicts: [PacketVerdict] = []
+    /// Dummy packets encap added.
+    public var dummies = 0
 
     public var droppedTotal: Int { dropped.values.reduce(0, +) }
 
@@ -57,6 +59,7 @@ public struct JobSummary: Sendable {
             m.append(JSONMember("packets", .array(verdicts.map(\.json))))
         } else {
             m.append(JSONMember("protected", .int(processed)))
+            m.append(JSONMember("dummies", .int(dummies)))
             m.append(JSONMember("bypassed", .int(passedThrough)))
             m.append(JSONMember("unprotectable", .object(unprotectable.keys.sorted().map {
                 JSONMember($0, .int(unprotectable[$0]!))
@@ -69,8 +72,14 @@ public struct JobSummary: Sendable {
 /// Capture-level jobs: read a capture, run every packet through the data plane, write a capture with the input's link
 /// type. Streaming: one packet in memory at a time.
 public enum CaptureJobs {
-    /// Protects every IP packet an SA applies to; other frames are copied unchanged.
-    public static func encap(input: String, output: String, sas: SASet) throws -> JobSummary {
+    /// Protects every IP packet an SA applies to; other frames are copied unchanged. With `dummyEvery` N > 0, a dummy
+    /// packet (RFC 4303 §2.6, next header 59) from the first tunnel-mode ESP SA follows every N protected packets.
+    public static func encap(input: String, output: String, sas: SASet, dummyEvery: Int = 0) throws -> JobSummary {
+        let dummySA = dummyEvery > 0
+            ? sas.all.first { $0.configuration.protocol == .esp && $0.configuration.mode != .transport } : nil
+        if dummyEvery > 0, dummySA == nil {
+            throw CoreError(.unsupported, "dummy packets need a tunnel-mode ESP SA")
+        }
         let reader = try CaptureReader(path: input)
         try checkLinkType(reader)
         let writer = try CaptureWriter(path: output, linkType: reader.linkType, snapshotLength: 262_144)
@@ -113,6 +122,16 @@ public enum CaptureJobs {
                 try writer.write(record)
                 summary.processed += 1
                 summary.packetsOut += 1
+                if let dummySA, summary.processed % dummyEvery == 0 {
+                    // As long as the packet before it, so that sizes do not tell the dummy apart (RFC 4303 §2.6).
+                    try Outbound.dummy(length: link.payload.count, with: dummySA, into: &out)
+                    try reframe(out, like: link, linkType: reader.linkType, into: &frame)
+                    record.data = frame
+                    record.originalLength = frame.count
+                    try writer.write(record)
+                    summary.dummies += 1
+                    summary.packetsOut += 1
+                }
             }
             try writer.close()
         } catch {

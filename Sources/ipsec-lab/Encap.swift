@@ -24,20 +24,24 @@ struct Encap: ParsableCommand {
     @Option(help: "Seed for every random choice (IVs, outer IP identification), for reproducible output.")
     var seed: UInt64?
 
+    @Option(help: "After every N protected packets, add a dummy packet (next header 59) from the first tunnel-mode ESP SA.")
+    var dummyEvery: Int = 0
+
     @Flag(help: "Print a JSON summary.")
     var json = false
 
     func run() throws {
         try runReportingErrors {
+            guard dummyEvery >= 0 else { throw ValidationError("--dummy-every must not be negative") }
             let sas = try SASet(files: saFiles, seed: seed)
-            let summary = try CaptureJobs.encap(input: input, output: output, sas: sas)
+            let summary = try CaptureJobs.encap(input: input, output: output, sas: sas, dummyEvery: dummyEvery)
             let out = StandardOutput()
             defer { out.flush() }
             if json {
                 out.write(summary.json(direction: "encap").text)
             } else {
                 out.write("packets in: \(summary.packetsIn), protected: \(summary.processed), "
-                          + "bypassed: \(summary.passedThrough), packets out: \(summary.packetsOut)")
+                          + "bypassed: \(summary.passedThrough), dummies: \(summary.dummies), packets out: \(summary.packetsOut)")
                 for (reason, count) in summary.unprotectable.sorted(by: { $0.key < $1.key }) {
                     out.write("not protected (\(reason)): \(count)")
                 }

@@ -113,6 +113,15 @@ import Testing
             let y = try #require(try b.next())
             #expect(x.data == y.data)
         }
+        // Dummy packets on request: one after every 5 protected packets, discarded quietly by the receiver.
+        if mode != "transport" {
+            let withDummies = dir.appendingPathComponent("dummies.pcap").path
+            let dm = try Tool.run(["encap", "--sa", sa, "--in", plain, "--out", withDummies, "--dummy-every", "5", "--json"])
+            #expect(dm.stdout.contains("\"dummies\":4"), "\(dm.stdout)")
+            let dd = try Tool.run(["decap", "--sa", sa, "--in", withDummies, "--out", opened])
+            #expect(dd.stdout.contains("accepted: 20, dropped: 4"), "\(dd.stdout)")
+            #expect(dd.stdout.contains("dropped dummy: 4"))
+        }
         // The same capture again: the receiver already has these sequence numbers. (Each decap run starts from the
         // SA file's state, so feed the capture twice in one run.)
         let twice = dir.appendingPathComponent("twice.pcap").path
