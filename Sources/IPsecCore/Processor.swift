@@ -178,6 +178,9 @@ public struct InboundResult: Sendable {
     public var udpEncapsulated = false
     /// The SA's cell of the mode matrix (`tunnel-esp-null`, `transport-ah`, …).
     public var modeName: String?
+    /// Confidentiality-only ESP (no ICV): RFC 4303 allows it, but nothing protects such packets from forgery, so every
+    /// report marks them insecure.
+    public var insecure = false
 
     public init(verdict: InboundVerdict, spi: UInt32? = nil, protocol: IPsecProtocol? = nil,
                 sequence: UInt64? = nil, mode: SAMode? = nil) {
@@ -231,6 +234,7 @@ public enum Inbound {
         }
         var result = InboundResult(verdict: .accepted, spi: spi, protocol: proto, mode: sa.configuration.mode)
         result.modeName = sa.configuration.modeName
+        if case .esp(let a) = sa.configuration.algorithm, a.isConfidentialityOnly { result.insecure = true }
         // ESP in UDP only for an SA configured for it, and plain ESP only for one that is not (Linux checks the same).
         guard udpEncapsulated == (sa.configuration.encapsulation != nil) else {
             result.verdict = .dropped(.policy)

@@ -9,6 +9,8 @@ public struct PacketVerdict: Sendable {
     public var spi: UInt32?
     public var sequence: UInt64?
     public var mode: String?
+    /// Opened with confidentiality-only ESP, which nothing protects from forgery.
+    public var insecure = false
 
     public var json: JSONValue {
         var m = [JSONMember("index", .int(index))]
@@ -21,6 +23,7 @@ public struct PacketVerdict: Sendable {
         if let spi { m.append(JSONMember("spi", .int(Int(spi)))) }
         if let sequence { m.append(JSONMember("sequence_number", .int(Int(truncatingIfNeeded: sequence)))) }
         if let mode { m.append(JSONMember("mode", .string(mode))) }
+        if insecure { m.append(JSONMember("insecure", .string("confidentiality-only ESP: no integrity protection"))) }
         return .object(m)
     }
 }
@@ -40,6 +43,8 @@ public struct JobSummary: Sendable {
     public var verdicts: [PacketVerdict] = []
     /// Dummy packets encap added.
     public var dummies = 0
+    /// Packets decap opened with confidentiality-only ESP.
+    public var insecure = 0
 
     public var droppedTotal: Int { dropped.values.reduce(0, +) }
 
@@ -56,6 +61,7 @@ public struct JobSummary: Sendable {
                 dropped[r].map { JSONMember(r.rawValue, .int($0)) }
             })))
             m.append(JSONMember("not_ipsec", .int(passedThrough)))
+            m.append(JSONMember("insecure", .int(insecure)))
             m.append(JSONMember("packets", .array(verdicts.map(\.json))))
         } else {
             m.append(JSONMember("protected", .int(processed)))
@@ -163,7 +169,9 @@ public enum CaptureJobs {
                 let outcome = sas.node.inbound(link.payload, into: &out, scratch: &scratch)
                 let first = outcome.layers.first
                 summary.verdicts.append(PacketVerdict(index: index, verdict: outcome.verdict, spi: first?.spi,
-                                                      sequence: first?.sequence, mode: outcome.modeName))
+                                                      sequence: first?.sequence, mode: outcome.modeName,
+                                                      insecure: outcome.layers.contains { $0.insecure }))
+                if outcome.layers.contains(where: { $0.insecure }) { summary.insecure += 1 }
                 switch outcome.verdict {
                 case .accepted:
                     try reframe(out, like: link, linkType: reader.linkType, into: &frame)

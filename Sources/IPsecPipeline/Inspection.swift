@@ -31,7 +31,9 @@ public struct OpenedPacket: Sendable {
 
     public var summary: String {
         switch outcome.verdict {
-        case .accepted: "decrypted: " + (dissection?.summary ?? "")
+        case .accepted:
+            "decrypted" + (outcome.layers.contains { $0.insecure } ? " (insecure: confidentiality-only ESP)" : "")
+                + ": " + (dissection?.summary ?? "")
         case .dropped(let reason): "not opened: \(reason)"
         }
     }

@@ -87,6 +87,10 @@ struct Decap: ParsableCommand {
                 out.write("packets in: \(summary.packetsIn), accepted: \(summary.processed), "
                           + "dropped: \(summary.droppedTotal), not IPsec: \(summary.passedThrough)")
                 for line in summary.dropLines { out.write(line) }
+                if summary.insecure > 0 {
+                    out.write("insecure: \(summary.insecure) accepted packets used confidentiality-only ESP, which has no "
+                              + "integrity protection (RFC 4303 §3.2)")
+                }
             }
         }
     }

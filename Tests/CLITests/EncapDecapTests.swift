@@ -54,6 +54,9 @@ import Testing
         let packets = try #require(summary["packets"] as? [[String: Any]])
         #expect(packets.count == 16)
         #expect(packets[0]["verdict"] as? String == "accepted" && packets[0]["spi"] as? Int == 0x4321)
+        // RFC 3602's packets use confidentiality-only ESP: accepted, and marked insecure wherever reported.
+        #expect(packets[0]["insecure"] != nil && packets[1]["insecure"] != nil && packets[5]["insecure"] == nil)
+        #expect(summary["insecure"] as? Int == 2)
         // What was written is plain IP: inspect finds no ESP or AH in it.
         let inspect = try Tool.run(["inspect", out])
         #expect(inspect.status == 0)
@@ -62,6 +65,7 @@ import Testing
         // The human summary: one line per drop reason, here none.
         let text = try Tool.run(["decap", "--sa", sa, "--in", Self.sample, "--out", out])
         #expect(text.stdout.hasPrefix("packets in: 16, accepted: 8, dropped: 0, not IPsec: 8"))
+        #expect(text.stdout.contains("insecure: 2 accepted packets used confidentiality-only ESP"))
         // Without the NAT-T SA, the ESP-in-UDP packet is IPsec for which there is no SA.
         let fewer = try Self.write(Self.sampleSAs.replacingOccurrences(of: "0x5001", with: "0x5002"), "fewer.json", in: dir)
         let t2 = try Tool.run(["decap", "--sa", fewer, "--in", Self.sample, "--out", out])
