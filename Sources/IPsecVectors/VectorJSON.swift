@@ -1,3 +1,4 @@
+import IPsecWire
 /// The JSON of vector files: a small strict reader and a writer with a fixed layout, so that `generate` is byte-for-byte
 /// reproducible. Numbers are kept as their text (sequence numbers use all 64 bits, beyond a Double's precision);
 /// object members keep their order.
@@ -112,24 +113,7 @@ public indirect enum VJSON: Hashable, Sendable {
     }
 
     static func writeString(_ s: String, _ out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let h = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        JSONValue.writeString(s, to: &out)
     }
 
     /// Parses JSON text (RFC 8259, strict: no trailing commas, no comments). The error names the line.

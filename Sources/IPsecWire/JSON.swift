@@ -9,6 +9,13 @@ public indirect enum JSONValue: Hashable, Sendable {
     case array([JSONValue])
     case object([JSONMember])
 
+    /// `s` as a JSON string literal.
+    public static func quoted(_ s: String) -> String {
+        var out = ""
+        writeString(s, to: &out)
+        return out
+    }
+
     /// Compact JSON text (no whitespace), as one line of JSON Lines.
     public var text: String {
         var out = ""
@@ -44,7 +51,9 @@ public indirect enum JSONValue: Hashable, Sendable {
         }
     }
 
-    static func writeString(_ s: String, to out: inout String) {
+    /// Appends `s` as a JSON string literal (RFC 8259 §7: quotes, backslash and control characters escaped). The one
+    /// escaper every JSON writer in IPsecLab uses.
+    public static func writeString(_ s: String, to out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
