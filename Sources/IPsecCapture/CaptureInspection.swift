@@ -35,8 +35,11 @@ public struct InspectedPacket: Sendable {
 
     /// Seconds and nanoseconds since the epoch, as text with nine decimals.
     public var timestamp: String {
-        let ns = String(record.timestampNanoseconds)
-        return "\(record.timestampSeconds)." + String(repeating: "0", count: 9 - ns.count) + ns
+        // A capture may carry a fraction of a second that is not below one second (libpcap passes pcapng timestamps
+        // through as they are); carry the excess into the seconds rather than print a malformed time.
+        let seconds = record.timestampSeconds &+ Int64(record.timestampNanoseconds / 1_000_000_000)
+        let ns = String(record.timestampNanoseconds % 1_000_000_000)
+        return "\(seconds)." + String(repeating: "0", count: 9 - ns.count) + ns
     }
 
     /// One line, tcpdump-like: index, time, what the packet is, its length.

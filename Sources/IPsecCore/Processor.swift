@@ -225,7 +225,8 @@ public enum Inbound {
         let whole = packet.prefix(layout.packetLength)
         let base = whole.startIndex
         let ipsec = whole[(base + ipsecStart)...]
-        guard ipsec.count >= 8 || (proto == .ah && ipsec.count >= 12) else {
+        // The fixed part of the header must be there before any field of it is read: 8 bytes of ESP header, 12 of AH.
+        guard ipsec.count >= (proto == .esp ? ESPPacket.headerLength : AHPacket.icvOffset) else {
             return InboundResult(verdict: .dropped(.malformed), protocol: proto)
         }
         let spi = proto == .esp ? ipsec.wireUInt32(at: 0) : ipsec.wireUInt32(at: 4)
@@ -307,8 +308,9 @@ public enum Inbound {
         case .success(let o): opened = o
         }
         result.sequence = opened.sequence
-        // RFC 4303 §2.6: dummy packets are discarded quietly, after the ICV (so they are authentic) …
-        if opened.nextHeader == .noNextHeader {
+        // RFC 4303 §2.6: dummy packets are discarded quietly, after the ICV (so they are authentic). In the compressed
+        // form the next-header field carries the inner protocol, where 59 is an inner packet's own value, not a dummy.
+        if opened.nextHeader == .noNextHeader, outerValues == nil {
             sa.accept(sequence: opened.sequence)
             return .dropped(.dummy)
         }

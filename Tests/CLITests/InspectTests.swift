@@ -155,3 +155,15 @@ import Testing
         #expect(report.contains("packets disagreeing 0"))
     }
 }
+
+/// Reproducer the fuzzer found: a record whose nanoseconds are not below one second.
+@Suite struct TimestampTests {
+    @Test func nanosecondsOverOneSecondAreCarried() {
+        let p = InspectedPacket(index: 1, record: CaptureRecord(timestampSeconds: 5, timestampNanoseconds: 4_000_000_001,
+                                                                data: [0x45]), linkType: .raw)
+        #expect(p.timestamp == "9.000000001")
+        let q = InspectedPacket(index: 1, record: CaptureRecord(timestampSeconds: 5, timestampNanoseconds: 7, data: []),
+                                linkType: .raw)
+        #expect(q.timestamp == "5.000000007")
+    }
+}

@@ -171,3 +171,38 @@ enum PacketLayoutFix {
         }
     }
 }
+
+/// Reproducers the fuzzer found, kept as named tests.
+@Suite struct FuzzFoundTests {
+    /// An AH header of 8 to 11 bytes: the SPI is there, the sequence number is not. It used to be read anyway.
+    @Test func ahHeaderShorterThanItsFixedPart() throws {
+        let config = ahConfig(try AHAlgorithm(keyword: "sha1"), mode: .transport, version: .v4)
+        let sad = SADatabase()
+        try sad.add(try SecurityAssociation(config))
+        for length in 8..<12 {
+            var ip = IPv4Header(totalLength: UInt16(20 + length), protocol: .ah, source: v4a.v4!, destination: v4b.v4!)
+            ip.updateChecksum()
+            let packet = try ip.serialized() + [17, 1, 0, 0, 0, 0, 0x20, 0] + [UInt8](repeating: 0, count: length - 8)
+            var out: [UInt8] = [], scratch: [UInt8] = []
+            #expect(Inbound.unprotect(packet[...], sad: sad, into: &out, scratch: &scratch).verdict == .dropped(.malformed))
+        }
+    }
+
+    /// A compressed packet whose inner protocol is 59 (an IPv6 packet with no next header) is an inner packet, not a
+    /// dummy: the compressed form's next-header field carries the inner protocol.
+    @Test(arguments: IPVersion.allCases)
+    func compressedInnerProtocol59IsNotADummy(version: IPVersion) throws {
+        var config = espConfig(try ESPAlgorithm(keyword: "aes128gcm16"), mode: .tunnelHC, version: version)
+        config.headerCompression = version == .v4 ? .hostToHost : .addresses
+        var packet = udpPacket(version, payloadLength: 12)
+        packet[version == .v4 ? 9 : 6] = 59
+        if version == .v4 {
+            var h = try IPv4Header.parse(packet)
+            h.updateChecksum()
+            packet.replaceSubrange(0..<20, with: try h.serialized())
+        }
+        let r = try roundTrip(packet, config)
+        #expect(r.result.verdict == .accepted)
+        #expect(r.opened == packet)
+    }
+}
