@@ -167,8 +167,10 @@ public enum Dissector {
                     let start = payload.startIndex + offset
                     add(.ipv6Extension(h), at: payload[start...], length: h.bufferLength)
                     offset += h.bufferLength
-                    // The upper-layer checksum covers the final destination (RFC 8200 §8.1).
-                    if case .routing(let r) = h, let final = r.finalDestination(), case let .v6(s, _) = addresses {
+                    // The upper-layer checksum covers the final destination (RFC 8200 §8.1): the last element of a
+                    // Routing header still to be processed; once Segments Left is 0, the Destination Address.
+                    if case .routing(let r) = h, r.segmentsLeft > 0, let final = r.finalDestination(),
+                       case let .v6(s, _) = addresses {
                         finalAddresses = .v6(s, final)
                     }
                     if case .fragment(let f) = h, f.fragmentOffset != 0 {
