@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "IPsecConfig", targets: ["IPsecConfig"]),
         .library(name: "IPsecAnalysis", targets: ["IPsecAnalysis"]),
         .library(name: "IPsecVectors", targets: ["IPsecVectors"]),
+        .library(name: "IPsecFuzz", targets: ["IPsecFuzz"]),
         .executable(name: "ipsec-lab", targets: ["ipsec-lab"]),
     ],
     dependencies: [
@@ -51,12 +52,17 @@ let package = Package(
         .target(name: "IPsecVectors",
                 dependencies: ["IPsecCore", "IPsecConfig", "IPsecCrypto", "IPsecWire", "IPsecCapture"]),
 
+        // Fuzzing: targets for every parser and inbound mode, structure-aware mutation with re-sealing, oracles,
+        // a supervised worker, corpus and crash management (docs/fuzzing.md). Fuzz/ holds the libFuzzer entry points.
+        .target(name: "IPsecFuzz",
+                dependencies: ["IPsecCore", "IPsecCapture", "IPsecConfig", "IPsecWire", "IPsecCrypto"]),
+
         // The command-line tool: thin, each subcommand calls one library entry point.
         .executableTarget(
             name: "ipsec-lab",
             dependencies: [
                 "IPsecWire", "IPsecCapture", "IPsecCrypto", "IPsecCore", "IPsecConfig", "IPsecPipeline", "IPsecAnalysis",
-                "IPsecVectors", "COpenSSL", "CZlib",
+                "IPsecVectors", "IPsecFuzz", "COpenSSL", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,6 +74,7 @@ let package = Package(
         .testTarget(name: "IPsecConfigTests", dependencies: ["IPsecConfig", "IPsecCore", "IPsecCrypto", "IPsecWire"]),
         .testTarget(name: "IPsecAnalysisTests", dependencies: ["IPsecAnalysis", "IPsecCore", "IPsecCrypto", "IPsecWire"]),
         .testTarget(name: "IPsecVectorsTests", dependencies: ["IPsecVectors", "IPsecCore", "IPsecCrypto", "IPsecWire"]),
+        .testTarget(name: "IPsecFuzzTests", dependencies: ["IPsecFuzz", "IPsecCore", "IPsecWire"]),
         .testTarget(name: "CLITests", dependencies: ["IPsecWire", "IPsecCapture", "IPsecCore", "IPsecCrypto"]),
     ],
     swiftLanguageModes: [.v6]

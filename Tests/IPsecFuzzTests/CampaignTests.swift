@@ -1,0 +1,66 @@
+import Foundation
+@testable import IPsecFuzz
+import IPsecCore
+import IPsecWire
+import Testing
+
+/// A short seeded campaign of every target, in process: the seeds and a few thousand mutants must not trap (the
+/// oracles included), and must show more behaviour than the seeds alone.
+@Suite struct CampaignTests {
+    /// Mutants per target: the inbound targets seal and open every mutant, so they get fewer.
+    static func runs(_ target: FuzzTarget) -> Int {
+        if target.name.hasPrefix("inbound-") || target.name == "encap-decap" { return 1200 }
+        if target.name == "capture" { return 1500 }
+        return 3000
+    }
+
+    /// Supervised, as `ipsec-lab fuzz` runs it: a crash is recorded as a test failure with its reproducer, and the
+    /// other targets go on. Crashes already reported (`*.unfixed` regressions) are known issues.
+    @Test(arguments: FuzzTargets.listed.map(\.name))
+    func shortCampaign(_ name: String) throws {
+        let target = try #require(FuzzTargets.named(name))
+        let crashes = try temporaryDirectory()
+        // Reproducers of known, unfixed crashes first: their crashes are then known to the campaign.
+        let unfixed = unfixedReproducers(name)
+        if !unfixed.isEmpty { _ = try replaySupervised(target, unfixed, crashes: crashes) }
+        let options = testOptions(seed: 7, runs: Self.runs(target), crashes: crashes)
+        let executor = SupervisedExecutor(target: target, executable: toolBinary, options: options)
+        let report = try FuzzCampaign(target: target, options: options, executor: executor).run()
+        for c in report.crashes where !c.isNew {
+            withKnownIssue("reported, not fixed yet") { Issue.record("\(name): \(c.signature)") }
+        }
+        for c in report.crashes where c.isNew {
+            Issue.record("\(name): new crash \(c.kind): \(c.signature); reproducer \(c.reproducer)")
+        }
+        if report.crashes.allSatisfy({ !$0.isNew }) { try? FileManager.default.removeItem(at: crashes) }
+        #expect(report.executions >= Self.runs(target))
+        #expect(report.corpusSize > 3, "\(name): corpus \(report.corpusSize)")
+        #expect(report.features > 3, "\(name): \(report.features) features")
+    }
+
+    @Test func theSameSeedGivesTheSameCampaign() throws {
+        let target = try #require(FuzzTargets.named("ipv6"))
+        var options = FuzzOptions()
+        options.seed = 42
+        options.runs = 600
+        let a = FuzzCampaign(target: target, options: options, executor: InProcessExecutor(target: target))
+        let b = FuzzCampaign(target: target, options: options, executor: InProcessExecutor(target: target))
+        _ = try a.run()
+        _ = try b.run()
+        #expect(a.corpus == b.corpus)
+        options.shardIndex = 1
+        options.shardCount = 2
+        let c = FuzzCampaign(target: target, options: options, executor: InProcessExecutor(target: target))
+        _ = try c.run()
+        #expect(c.corpus != a.corpus)
+    }
+
+    @Test func iterationGeneratorsDiffer() {
+        var seen = Set<UInt64>()
+        for k in 0..<1000 {
+            var r = FuzzRandom(seed: 1, iteration: UInt64(k))
+            seen.insert(r.next())
+        }
+        #expect(seen.count == 1000)
+    }
+}
