@@ -9,10 +9,29 @@ enum AHCodec {
     /// Every other option is mutable and zeroed whole, type and length included.
     static let immutableIPv4Options: Set<UInt8> = [0, 1, 130, 133, 134, 148, 149]
 
-    /// Returns the bytes before the ICV field (`packet[0 ..< icvStart]`) as the ICV sees them. `headerEnd` is where
-    /// the IP header chain ends (where AH starts).
+    /// Calls `body` with the bytes before the ICV field (`packet[0 ..< icvStart]`) as the ICV sees them, built in
+    /// temporary memory (on the stack for the usual header sizes, so that the per-packet path allocates nothing).
+    /// `headerEnd` is where the IP header chain ends (where AH starts).
+    static func withAuthenticatedPrefix<R>(_ packet: ArraySlice<UInt8>, headerEnd: Int, icvStart: Int,
+                                           _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try withUnsafeTemporaryAllocation(byteCount: icvStart, alignment: 8) { p in
+            packet.withUnsafeBytes { source in
+                p.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[0..<icvStart]))
+            }
+            try zeroMutableFields(p, packet: packet, headerEnd: headerEnd)
+            return try body(UnsafeRawBufferPointer(p))
+        }
+    }
+
+    /// The bytes before the ICV field as the ICV sees them, as an array (for tests and tools).
     static func authenticatedPrefix(_ packet: ArraySlice<UInt8>, headerEnd: Int, icvStart: Int) throws -> [UInt8] {
-        var p = Array(packet.prefix(icvStart))
+        try withAuthenticatedPrefix(packet, headerEnd: headerEnd, icvStart: icvStart) { Array($0) }
+    }
+
+    /// RFC 4302 §3.3.3.1 on a copy `p` of the packet's first bytes: mutable fields zeroed, predictable ones set to
+    /// their values at the destination.
+    private static func zeroMutableFields(_ p: UnsafeMutableRawBufferPointer, packet: ArraySlice<UInt8>,
+                                          headerEnd: Int) throws {
         if p[0] >> 4 == 4 {
             // RFC 4302 §3.3.3.1.1.1: DSCP and ECN, flags, fragment offset, TTL and checksum are mutable.
             p[1] = 0
@@ -44,7 +63,7 @@ enum AHCodec {
                 }
                 i += length
             }
-            return p
+            return
         }
         // IPv6 (§3.3.3.1.2): traffic class, flow label and hop limit are mutable.
         p[0] = 0x60
@@ -90,53 +109,56 @@ enum AHCodec {
             next = header.nextHeader
             offset += length
         }
-        return p
     }
 
     /// Writes the AH header (ICV zeroed, padding zero) for `nextHeader` and returns the ICV's range in `out`.
     static func appendHeader(nextHeader: IPProtocol, sequence: UInt64, sa: SecurityAssociation, version: IPVersion,
                              into out: inout [UInt8]) throws(CoreError) -> Range<Int> {
         guard let t = sa.ah else { throw CoreError(.badConfiguration, "not an AH SA") }
-        let header: AHHeader
-        do {
-            header = try AHHeader(nextHeader: nextHeader, spi: sa.configuration.spi,
-                                  sequenceNumber: UInt32(truncatingIfNeeded: sequence), icvLength: t.icvLength,
-                                  ipVersion: version)
-            let start = out.count
-            out.append(contentsOf: try header.serialized())
-            let icvStart = start + AHPacket.icvOffset
-            return icvStart..<(icvStart + t.icvLength)
-        } catch {
-            throw CoreError(.badConfiguration, "AH header: \(error)")
+        guard t.icvLength <= AHHeader.maximumHeaderLength - AHPacket.icvOffset else {
+            throw CoreError(.badConfiguration, "AH header: ICV length \(t.icvLength) does not fit in an AH header")
         }
+        // RFC 4302 §2: Next Header, Payload Len (in 32-bit words, minus 2), Reserved, SPI, Sequence Number, then the
+        // ICV and its alignment padding, zero while the ICV is computed. Written in place, allocating nothing.
+        let length = AHHeader.headerLength(icvLength: t.icvLength, ipVersion: version)
+        let start = out.count
+        PacketLayout.appendZeros(length, to: &out)
+        let spi = sa.configuration.spi
+        out.withUnsafeMutableBytes { b in
+            b[start] = nextHeader.rawValue
+            b[start + 1] = UInt8(length / 4 - 2)
+            b.storeBytes(of: spi.bigEndian, toByteOffset: start + 4, as: UInt32.self)
+            b.storeBytes(of: UInt32(truncatingIfNeeded: sequence).bigEndian, toByteOffset: start + 8, as: UInt32.self)
+        }
+        let icvStart = start + AHPacket.icvOffset
+        return icvStart..<(icvStart + t.icvLength)
     }
 
     /// Computes the ICV of the packet in `out` (whose AH ICV field is at `icv`) and writes it there.
     static func sign(_ out: inout [UInt8], headerEnd: Int, icv: Range<Int>, sequence: UInt64,
                      sa: SecurityAssociation) throws(CoreError) {
         guard let t = sa.ah else { throw CoreError(.badConfiguration, "not an AH SA") }
-        let prefix: [UInt8]
+        let extended = sa.configuration.extendedSequenceNumbers
         do {
-            prefix = try authenticatedPrefix(out[...], headerEnd: headerEnd, icvStart: icv.lowerBound)
-        } catch {
-            throw CoreError.badPacket(error)
-        }
-        do {
-            var computed = [UInt8](repeating: 0, count: t.icvLength)
-            try prefix.withUnsafeBytes { (pre: UnsafeRawBufferPointer) in
-                try out.withUnsafeBytes { (all: UnsafeRawBufferPointer) in
-                    try computed.withUnsafeMutableBytes { (dst: UnsafeMutableRawBufferPointer) in
+            // The ICV goes to temporary memory first: `out` may only be written once the slice the prefix was read
+            // through is gone (a write while it lives would copy the whole packet).
+            try withUnsafeTemporaryAllocation(byteCount: icv.count, alignment: 8) { computed in
+                try withAuthenticatedPrefix(out[...], headerEnd: headerEnd, icvStart: icv.lowerBound) { pre in
+                    try out.withUnsafeBytes { (all: UnsafeRawBufferPointer) in
                         try t.computeICV(prefix: pre, suffix: UnsafeRawBufferPointer(rebasing: all[icv.upperBound...]),
-                                         sequenceNumber: sequence,
-                                         extendedSequenceNumbers: sa.configuration.extendedSequenceNumbers, into: dst)
+                                         sequenceNumber: sequence, extendedSequenceNumbers: extended, into: computed)
                     }
                 }
+                out.withUnsafeMutableBytes { all in
+                    UnsafeMutableRawBufferPointer(rebasing: all[icv]).copyMemory(from: UnsafeRawBufferPointer(computed))
+                }
             }
-            out.replaceSubrange(icv, with: computed)
         } catch let error as CryptoError {
             throw .crypto(error)
+        } catch let error as CoreError {
+            throw error
         } catch {
-            throw CoreError(.crypto, "\(error)")
+            throw CoreError.badPacket(error)
         }
     }
 
@@ -154,11 +176,10 @@ enum AHCodec {
         }
         let icvStart = packet.startIndex + headerEnd + AHPacket.icvOffset
         let icvEnd = icvStart + t.icvLength
-        guard let prefix = try? authenticatedPrefix(packet, headerEnd: headerEnd, icvStart: icvStart - packet.startIndex)
-        else { return .failure(.malformed) }
         let ok: Bool
         do {
-            ok = try prefix.withUnsafeBytes { (pre: UnsafeRawBufferPointer) -> Bool in
+            ok = try withAuthenticatedPrefix(packet, headerEnd: headerEnd, icvStart: icvStart - packet.startIndex) {
+                (pre: UnsafeRawBufferPointer) -> Bool in
                 try packet.withUnsafeBytes { (all: UnsafeRawBufferPointer) -> Bool in
                     let base = packet.startIndex
                     return try t.verifyICV(prefix: pre,

@@ -1,3 +1,4 @@
+import IPsecCrypto
 import IPsecWire
 
 /// The header-compressed tunnel of Ferguson and Schneier, as specified in docs/header-compression.md.
@@ -27,11 +28,12 @@ public enum HeaderCompression {
     }
 
     /// The values of the elided fields as the outer header carries them, in the canonical order, preceded by the
-    /// inner version and the field set: the additional authenticated data of a compressed packet.
+    /// inner version and the field set: the additional authenticated data of a compressed packet. Held inline (no
+    /// arrays), so that compressing and rebuilding allocate nothing per packet.
     struct OuterValues {
         var version: IPVersion
-        var source: [UInt8]
-        var destination: [UInt8]
+        var source: IPAddress
+        var destination: IPAddress
         var dscp: UInt8
         var identification: UInt16
         var dontFragment: Bool
@@ -43,37 +45,52 @@ public enum HeaderCompression {
             if first >> 4 == 4 {
                 guard outer.count >= 20 else { throw WireError.truncated("IPv4", need: 20, have: outer.count) }
                 version = .v4
-                source = Array(outer.wireBytes(at: 12, count: 4))
-                destination = Array(outer.wireBytes(at: 16, count: 4))
+                source = .v4(IPv4Address(rawValue: outer.wireUInt32(at: 12)))
+                destination = .v4(IPv4Address(rawValue: outer.wireUInt32(at: 16)))
                 dscp = outer.wireUInt8(at: 1) >> 2
                 identification = outer.wireUInt16(at: 4)
                 dontFragment = outer.wireUInt8(at: 6) & 0x40 != 0
             } else {
                 guard outer.count >= 40 else { throw WireError.truncated("IPv6", need: 40, have: outer.count) }
                 version = .v6
-                source = Array(outer.wireBytes(at: 8, count: 16))
-                destination = Array(outer.wireBytes(at: 24, count: 16))
+                source = .v6(Self.ipv6(outer, at: 8))
+                destination = .v6(Self.ipv6(outer, at: 24))
                 dscp = UInt8(truncatingIfNeeded: outer.wireUInt16(at: 0) >> 6) & 0x3f
                 identification = 0
                 dontFragment = false
             }
         }
 
-        func authenticatedData(_ fields: HeaderCompressionFields) -> [UInt8] {
-            var out: [UInt8] = [version.rawValue, fields.rawValue]
-            if fields.contains(.source) { out += source }
-            if fields.contains(.destination) { out += destination }
-            if fields.contains(.dscp) { out.append(dscp) }
-            if fields.contains(.identification) { out += [UInt8(identification >> 8), UInt8(identification & 0xff)] }
-            if fields.contains(.dontFragment) { out.append(dontFragment ? 1 : 0) }
+        private static func ipv6(_ bytes: ArraySlice<UInt8>, at offset: Int) -> IPv6Address {
+            func word(_ o: Int) -> UInt64 {
+                UInt64(bytes.wireUInt32(at: offset + o)) << 32 | UInt64(bytes.wireUInt32(at: offset + o + 4))
+            }
+            return IPv6Address(high: word(0), low: word(8))
+        }
+
+        func authenticatedData(_ fields: HeaderCompressionFields) -> ESPAssociatedData.Extra {
+            // At most 2 + 16 + 16 + 1 = 35 bytes, within Extra's 64: the appends cannot fail.
+            var out = ESPAssociatedData.Extra()
+            out.appendByte(version.rawValue)
+            out.appendByte(fields.rawValue)
+            if fields.contains(.source) { out.appendAddress(source) }
+            if fields.contains(.destination) { out.appendAddress(destination) }
+            if fields.contains(.dscp) { out.appendByte(dscp) }
+            if fields.contains(.identification) {
+                out.appendByte(UInt8(identification >> 8))
+                out.appendByte(UInt8(identification & 0xff))
+            }
+            if fields.contains(.dontFragment) { out.appendByte(dontFragment ? 1 : 0) }
             return out
         }
     }
 
     /// What the sender needs to compress one inner packet.
     struct Compressed {
-        /// Residual block followed by the inner payload (everything after the inner fixed header).
-        var body: [UInt8]
+        /// The residual block (at most 37 bytes, held inline); the inner payload follows it in the ESP payload.
+        var residual: ESPAssociatedData.Extra
+        /// Everything after the inner fixed header.
+        var payload: ArraySlice<UInt8>
         var innerProtocol: IPProtocol
         /// The outer identification to use (the inner one when identification is elided).
         var identification: UInt16?
@@ -85,26 +102,26 @@ public enum HeaderCompression {
     static func compress(_ inner: ArraySlice<UInt8>, fields: HeaderCompressionFields, source: IPAddress,
                          destination: IPAddress) -> Compressed? {
         guard let first = inner.first else { return nil }
+        var residual = ESPAssociatedData.Extra()
         if first >> 4 == 4 {
             guard case .v4(let s) = source, case .v4(let d) = destination,
                   let v = try? IPv4Packet(inner), v.headerLength == 20 else { return nil }
             if fields.contains(.source), v.source != s { return nil }
             if fields.contains(.destination), v.destination != d { return nil }
             if fields.contains(.dontFragment), v.moreFragments || v.fragmentOffset != 0 || v.reservedFlag { return nil }
-            var body: [UInt8] = []
-            body.reserveCapacity(Int(v.totalLength))
-            body.append(fields.contains(.dscp) ? v.ecn : v.dscp << 2 | v.ecn)
+            residual.appendByte(fields.contains(.dscp) ? v.ecn : v.dscp << 2 | v.ecn)
             if !fields.contains(.identification) {
-                body += [UInt8(v.identification >> 8), UInt8(v.identification & 0xff)]
+                residual.appendByte(UInt8(v.identification >> 8))
+                residual.appendByte(UInt8(v.identification & 0xff))
             }
             if !fields.contains(.dontFragment) {
-                body += [inner.wireUInt8(at: 6), inner.wireUInt8(at: 7)]
+                residual.appendByte(inner.wireUInt8(at: 6))
+                residual.appendByte(inner.wireUInt8(at: 7))
             }
-            body.append(v.ttl)
-            if !fields.contains(.source) { body += v.source.bytes }
-            if !fields.contains(.destination) { body += v.destination.bytes }
-            body += v.payload
-            return Compressed(body: body, innerProtocol: v.protocol,
+            residual.appendByte(v.ttl)
+            if !fields.contains(.source) { residual.appendAddress(.v4(v.source)) }
+            if !fields.contains(.destination) { residual.appendAddress(.v4(v.destination)) }
+            return Compressed(residual: residual, payload: v.payload, innerProtocol: v.protocol,
                               identification: fields.contains(.identification) ? v.identification : nil)
         }
         guard case .v6(let s) = source, case .v6(let d) = destination, let v = try? IPv6Packet(inner) else {
@@ -112,18 +129,19 @@ public enum HeaderCompression {
         }
         if fields.contains(.source), v.source != s { return nil }
         if fields.contains(.destination), v.destination != d { return nil }
-        var body: [UInt8] = []
         let flow = v.flowLabel
         if fields.contains(.dscp) {
-            body += [v.ecn << 6 | UInt8(flow >> 16 & 0x0f), UInt8(flow >> 8 & 0xff), UInt8(flow & 0xff)]
+            residual.appendByte(v.ecn << 6 | UInt8(flow >> 16 & 0x0f))
         } else {
-            body += [v.trafficClass, UInt8(flow >> 16 & 0x0f), UInt8(flow >> 8 & 0xff), UInt8(flow & 0xff)]
+            residual.appendByte(v.trafficClass)
+            residual.appendByte(UInt8(flow >> 16 & 0x0f))
         }
-        body.append(v.hopLimit)
-        if !fields.contains(.source) { body += v.source.bytes }
-        if !fields.contains(.destination) { body += v.destination.bytes }
-        body += v.payload
-        return Compressed(body: body, innerProtocol: v.nextHeader, identification: nil)
+        residual.appendByte(UInt8(flow >> 8 & 0xff))
+        residual.appendByte(UInt8(flow & 0xff))
+        residual.appendByte(v.hopLimit)
+        if !fields.contains(.source) { residual.appendAddress(.v6(v.source)) }
+        if !fields.contains(.destination) { residual.appendAddress(.v6(v.destination)) }
+        return Compressed(residual: residual, payload: v.payload, innerProtocol: v.nextHeader, identification: nil)
     }
 
     /// Rebuilds the inner packet from the outer header's values, the residual block and the payload in `body`.
@@ -152,22 +170,30 @@ public enum HeaderCompression {
                 flags = v
             }
             guard let ttl = r.readUInt8() else { return false }
-            let source: ArraySlice<UInt8>, destination: ArraySlice<UInt8>
-            if fields.contains(.source) { source = outer.source[...] } else {
+            let source: ArraySlice<UInt8>?, destination: ArraySlice<UInt8>?
+            if fields.contains(.source) { source = nil } else {
                 guard let v = r.readBytes(4) else { return false }
                 source = v
             }
-            if fields.contains(.destination) { destination = outer.destination[...] } else {
+            if fields.contains(.destination) { destination = nil } else {
                 guard let v = r.readBytes(4) else { return false }
                 destination = v
             }
             let payload = r.remainingBytes
             guard payload.count + 20 <= 65535 else { return false }
             let start = out.count
-            out += [0x45, tos, 0, 0, UInt8(identification >> 8), UInt8(identification & 0xff),
-                    UInt8(flags >> 8), UInt8(flags & 0xff), ttl, innerProtocol.rawValue, 0, 0]
-            out += source
-            out += destination
+            out.append(0x45)
+            out.append(tos)
+            out.append(contentsOf: repeatElement(0, count: 2))  // total length, set below
+            out.append(UInt8(identification >> 8))
+            out.append(UInt8(identification & 0xff))
+            out.append(UInt8(flags >> 8))
+            out.append(UInt8(flags & 0xff))
+            out.append(ttl)
+            out.append(innerProtocol.rawValue)
+            out.append(contentsOf: repeatElement(0, count: 2))  // checksum, set below
+            appendAddress(source, elided: outer.source, to: &out)
+            appendAddress(destination, elided: outer.destination, to: &out)
             out += payload
             PacketLayout.fixLengths(&out, start: start)
         case .v6:
@@ -183,25 +209,64 @@ public enum HeaderCompression {
                 flowHigh = b
             }
             guard let flowLow = r.readUInt16(), let hopLimit = r.readUInt8() else { return false }
-            let source: ArraySlice<UInt8>, destination: ArraySlice<UInt8>
-            if fields.contains(.source) { source = outer.source[...] } else {
+            let source: ArraySlice<UInt8>?, destination: ArraySlice<UInt8>?
+            if fields.contains(.source) { source = nil } else {
                 guard let v = r.readBytes(16) else { return false }
                 source = v
             }
-            if fields.contains(.destination) { destination = outer.destination[...] } else {
+            if fields.contains(.destination) { destination = nil } else {
                 guard let v = r.readBytes(16) else { return false }
                 destination = v
             }
             let payload = r.remainingBytes
             guard payload.count <= 65535 else { return false }
             let start = out.count
-            out += [0x60 | trafficClass >> 4, trafficClass << 4 | flowHigh, UInt8(flowLow >> 8), UInt8(flowLow & 0xff),
-                    0, 0, innerProtocol.rawValue, hopLimit]
-            out += source
-            out += destination
+            out.append(0x60 | trafficClass >> 4)
+            out.append(trafficClass << 4 | flowHigh)
+            out.append(UInt8(flowLow >> 8))
+            out.append(UInt8(flowLow & 0xff))
+            out.append(0)
+            out.append(0)
+            out.append(innerProtocol.rawValue)
+            out.append(hopLimit)
+            appendAddress(source, elided: outer.source, to: &out)
+            appendAddress(destination, elided: outer.destination, to: &out)
             out += payload
             PacketLayout.fixLengths(&out, start: start)
         }
         return true
+    }
+
+    /// Appends an address: the bytes the residual carried, or the elided value from the outer header.
+    private static func appendAddress(_ carried: ArraySlice<UInt8>?, elided: IPAddress, to out: inout [UInt8]) {
+        if let carried {
+            out += carried
+            return
+        }
+        switch elided {
+        case .v4(let a):
+            withUnsafeBytes(of: a.rawValue.bigEndian) { out.append(contentsOf: $0) }
+        case .v6(let a):
+            withUnsafeBytes(of: a.high.bigEndian) { out.append(contentsOf: $0) }
+            withUnsafeBytes(of: a.low.bigEndian) { out.append(contentsOf: $0) }
+        }
+    }
+}
+
+extension ESPAssociatedData.Extra {
+    /// Appends one byte; the compressed tunnel's blocks stay far below the capacity, so this cannot fail.
+    mutating func appendByte(_ byte: UInt8) {
+        try? append(byte)
+    }
+
+    /// Appends an address in network byte order.
+    mutating func appendAddress(_ address: IPAddress) {
+        switch address {
+        case .v4(let a):
+            Swift.withUnsafeBytes(of: a.rawValue.bigEndian) { try? append(bytes: $0) }
+        case .v6(let a):
+            Swift.withUnsafeBytes(of: a.high.bigEndian) { try? append(bytes: $0) }
+            Swift.withUnsafeBytes(of: a.low.bigEndian) { try? append(bytes: $0) }
+        }
     }
 }

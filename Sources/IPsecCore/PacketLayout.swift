@@ -34,7 +34,9 @@ struct PacketLayout {
         switch first >> 4 {
         case 4:
             let view = try IPv4Packet(packet)
-            _ = try IPv4Header.parse(packet)  // options checked strictly
+            // Options are checked strictly; a header without options (the common case, and the hot path's) has
+            // nothing more for the strict parse to check than the view already did.
+            if view.headerLength > IPv4Packet.minimumHeaderLength { _ = try IPv4Header.parse(packet) }
             return PacketLayout(version: .v4, packetLength: Int(view.totalLength), headerEnd: view.headerLength,
                                 nextHeaderOffset: 9, nextHeader: view.protocol, source: .v4(view.source),
                                 destination: .v4(view.destination),
@@ -76,21 +78,44 @@ struct PacketLayout {
         }
     }
 
+    private static let zeros = [UInt8](repeating: 0, count: 256)
+
+    /// Appends `count` zero bytes: copied from a slice of a zero array, which is one memcpy, where appending
+    /// `repeatElement(0, count:)` writes byte by byte.
+    @inline(__always)
+    static func appendZeros(_ count: Int, to buffer: inout [UInt8]) {
+        if count <= zeros.count {
+            buffer.append(contentsOf: zeros[0..<count])
+        } else {
+            buffer.append(contentsOf: repeatElement(0, count: count))
+        }
+    }
+
     /// Sets the length fields of the IP packet in `buffer[start...]` to its actual size, and the IPv4 header checksum.
+    /// Writes through the array's storage: a write through a slice of the array would copy it.
     static func fixLengths(_ buffer: inout [UInt8], start: Int = 0) {
         let length = buffer.count - start
-        if buffer[start] >> 4 == 4 {
-            buffer[start...].setWireUInt16(UInt16(truncatingIfNeeded: length), at: 2)
-            setIPv4Checksum(&buffer, start: start)
-        } else {
-            buffer[start...].setWireUInt16(UInt16(truncatingIfNeeded: length - 40), at: 4)
+        buffer.withUnsafeMutableBytes { b in
+            let p = UnsafeMutableRawBufferPointer(rebasing: b[start...])
+            if p[0] >> 4 == 4 {
+                p.storeBytes(of: UInt16(truncatingIfNeeded: length).bigEndian, toByteOffset: 2, as: UInt16.self)
+                setIPv4Checksum(p)
+            } else {
+                p.storeBytes(of: UInt16(truncatingIfNeeded: length - 40).bigEndian, toByteOffset: 4, as: UInt16.self)
+            }
         }
     }
 
     static func setIPv4Checksum(_ buffer: inout [UInt8], start: Int = 0) {
-        let ihl = Int(buffer[start] & 0x0f) * 4
-        buffer[start...].setWireUInt16(0, at: 10)
-        let sum = InternetChecksum.compute(buffer[start..<(start + ihl)])
-        buffer[start...].setWireUInt16(sum, at: 10)
+        buffer.withUnsafeMutableBytes { b in setIPv4Checksum(UnsafeMutableRawBufferPointer(rebasing: b[start...])) }
+    }
+
+    /// The IPv4 header checksum of the header at the start of `packet`.
+    static func setIPv4Checksum(_ packet: UnsafeMutableRawBufferPointer) {
+        let ihl = Int(packet[0] & 0x0f) * 4
+        packet.storeBytes(of: 0, toByteOffset: 10, as: UInt16.self)
+        var sum = InternetChecksum()
+        sum.add(contiguous: UnsafeRawBufferPointer(rebasing: packet[0..<ihl]))
+        packet.storeBytes(of: sum.value.bigEndian, toByteOffset: 10, as: UInt16.self)
     }
 }

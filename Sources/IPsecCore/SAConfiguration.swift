@@ -134,12 +134,14 @@ public struct SAConfiguration: Hashable, Sendable, CustomStringConvertible {
 
     /// The mode-matrix name of this SA (`transport-esp`, `tunnel-esp-null`, `tunnel-ah`, …; architecture.md).
     public var modeName: String {
-        let base = mode == .transport ? "transport" : "tunnel"
-        switch algorithm {
-        case .ah: return base + "-ah"
-        case .esp(let a):
-            let suffix = mode == .tunnelHC ? "-esp-hc" : (a.encryption.providesConfidentiality ? "-esp" : "-esp-null")
-            return base + suffix
+        // Whole literals: the inbound path names every packet's cell, and a concatenated name longer than 15 bytes
+        // would cost a heap allocation per packet.
+        switch (mode, algorithm) {
+        case (.transport, .ah): return "transport-ah"
+        case (_, .ah): return "tunnel-ah"
+        case (.tunnelHC, .esp): return "tunnel-esp-hc"
+        case (.transport, .esp(let a)): return a.encryption.providesConfidentiality ? "transport-esp" : "transport-esp-null"
+        case (_, .esp(let a)): return a.encryption.providesConfidentiality ? "tunnel-esp" : "tunnel-esp-null"
         }
     }
 

@@ -6,7 +6,12 @@ import IPsecWire
 public final class SecurityAssociation {
     public let configuration: SAConfiguration
     let esp: ESPTransform?
+    /// The ESP transform for bursts (and single packets as bursts of one), on the implementation the SA was made
+    /// with; it wraps `esp` as its OpenSSL reference.
+    let espBurst: ESPBurstTransform?
     let ah: AHTransform?
+    /// The library that runs this SA's ESP crypto (OpenSSL when libipsec-mb lacks the algorithm or is absent).
+    public var cryptoImplementation: CryptoImplementation { espBurst?.implementation ?? .openSSL }
     var ivSource: IVSource
     /// Where fresh outer-header identification values come from (tunnel mode over IPv4).
     var identificationSource: IVSource
@@ -27,8 +32,11 @@ public final class SecurityAssociation {
     /// - Parameters:
     ///   - ivSource: per-packet IVs (`.random` unless a test or `--seed` asks otherwise).
     ///   - identificationSource: outer IPv4 identification values in tunnel mode.
+    ///   - implementation: the crypto library for ESP (`CryptoImplementation.preferred` unless named); libipsec-mb
+    ///     falls back to OpenSSL for what it lacks.
     public init(_ configuration: SAConfiguration, ivSource: IVSource = .random,
-                identificationSource: IVSource = .random) throws(CoreError) {
+                identificationSource: IVSource = .random,
+                implementation: CryptoImplementation = CryptoImplementation.preferred) throws(CoreError) {
         self.configuration = configuration
         self.ivSource = ivSource
         self.identificationSource = identificationSource
@@ -55,8 +63,11 @@ public final class SecurityAssociation {
         do {
             switch (configuration.protocol, configuration.algorithm) {
             case (.esp, .esp(let algorithm)):
-                esp = try ESPTransform(algorithm, encryptionKey: configuration.encryptionKey,
-                                       integrityKey: configuration.integrityKey)
+                let transform = try ESPTransform(algorithm, encryptionKey: configuration.encryptionKey,
+                                                 integrityKey: configuration.integrityKey)
+                esp = transform
+                espBurst = ESPBurstTransform(wrapping: transform, encryptionKey: configuration.encryptionKey,
+                                             integrityKey: configuration.integrityKey, implementation: implementation)
                 ah = nil
             case (.ah, .ah(let algorithm)):
                 guard configuration.mode != .tunnelHC else {
@@ -64,6 +75,7 @@ public final class SecurityAssociation {
                 }
                 ah = try AHTransform(algorithm, key: configuration.integrityKey, ivSource: ivSource)
                 esp = nil
+                espBurst = nil
             default:
                 throw CoreError(.badConfiguration,
                                 "\(label): algorithm \(configuration.algorithm) does not fit protocol \(configuration.protocol)")

@@ -28,38 +28,60 @@ enum TunnelHeader {
 
     /// Appends the outer header (lengths zero: the caller fixes them once the packet is complete).
     /// `identification` overrides the fresh value (the compressed tunnel copies the inner one when it elides it).
+    ///
+    /// Written byte by byte into `out`, the same bytes `IPv4Header` / `IPv6Header` would serialise, so that the
+    /// per-packet path allocates nothing.
     static func append(for sa: SecurityAssociation, inner: InnerFields, protocol proto: IPProtocol,
                        identification: UInt16? = nil, into out: inout [UInt8]) throws(CoreError) {
         let config = sa.configuration
-        do {
-            switch (config.source, config.destination) {
-            case let (.v4(source), .v4(destination)):
-                var idBytes: [UInt8] = identification.map { [UInt8($0 >> 8), UInt8($0 & 0xff)] } ?? [0, 0]
-                if identification == nil {
-                    try idBytes.withUnsafeMutableBytes { (b: UnsafeMutableRawBufferPointer) in
+        let start = out.count
+        switch (config.source, config.destination) {
+        case let (.v4(source), .v4(destination)):
+            var id: UInt16
+            if let identification {
+                id = identification
+            } else {
+                var raw: UInt16 = 0
+                do {
+                    try withUnsafeMutableBytes(of: &raw) { (b: UnsafeMutableRawBufferPointer) throws(CryptoError) in
                         try sa.identificationSource.fill(b, sequence: sa.outboundSequence)
                     }
+                } catch {
+                    throw .crypto(error)
                 }
-                var h = IPv4Header(dscp: inner.dscp, ecn: inner.ecn, totalLength: 0,
-                                   identification: UInt16(idBytes[0]) << 8 | UInt16(idBytes[1]),
-                                   dontFragment: inner.dontFragment, ttl: hopLimit, protocol: proto,
-                                   source: source, destination: destination)
-                h.headerChecksum = 0
-                out.append(contentsOf: try h.serialized())
-            case let (.v6(source), .v6(destination)):
-                let h = IPv6Header(trafficClass: inner.dscp << 2 | inner.ecn,
-                                   flowLabel: inner.version == .v6 ? inner.flowLabel : 0, payloadLength: 0,
-                                   nextHeader: proto, hopLimit: hopLimit, source: source, destination: destination)
-                out.append(contentsOf: try h.serialized())
-            default:
-                throw CoreError(.badConfiguration, "tunnel endpoints of different IP versions")
+                id = UInt16(bigEndian: raw)  // the two bytes as drawn, first byte high
             }
-        } catch let error as CoreError {
-            throw error
-        } catch let error as CryptoError {
-            throw .crypto(error)
-        } catch {
-            throw CoreError(.badConfiguration, "outer header: \(error)")
+            PacketLayout.appendZeros(IPv4Packet.minimumHeaderLength, to: &out)
+            out.withUnsafeMutableBytes { b in
+                let p = UnsafeMutableRawBufferPointer(rebasing: b[start...])
+                p[0] = 0x45  // version 4, IHL 5: no options
+                p[1] = inner.dscp << 2 | inner.ecn & 0x03
+                // total length (2...3) and checksum (10...11) stay zero until the packet is complete
+                p.storeBytes(of: id.bigEndian, toByteOffset: 4, as: UInt16.self)
+                p[6] = inner.dontFragment ? 0x40 : 0
+                p[7] = 0
+                p[8] = hopLimit
+                p[9] = proto.rawValue
+                p.storeBytes(of: source.rawValue.bigEndian, toByteOffset: 12, as: UInt32.self)
+                p.storeBytes(of: destination.rawValue.bigEndian, toByteOffset: 16, as: UInt32.self)
+            }
+        case let (.v6(source), .v6(destination)):
+            let trafficClass = UInt32(inner.dscp << 2 | inner.ecn & 0x03)
+            let flowLabel = inner.version == .v6 ? inner.flowLabel & 0xfffff : 0
+            PacketLayout.appendZeros(IPv6Packet.headerLength, to: &out)
+            out.withUnsafeMutableBytes { b in
+                let p = UnsafeMutableRawBufferPointer(rebasing: b[start...])
+                p.storeBytes(of: (6 << 28 | trafficClass << 20 | flowLabel).bigEndian, toByteOffset: 0, as: UInt32.self)
+                // payload length (4...5) stays zero until the packet is complete
+                p[6] = proto.rawValue
+                p[7] = hopLimit
+                p.storeBytes(of: source.high.bigEndian, toByteOffset: 8, as: UInt64.self)
+                p.storeBytes(of: source.low.bigEndian, toByteOffset: 16, as: UInt64.self)
+                p.storeBytes(of: destination.high.bigEndian, toByteOffset: 24, as: UInt64.self)
+                p.storeBytes(of: destination.low.bigEndian, toByteOffset: 32, as: UInt64.self)
+            }
+        default:
+            throw CoreError(.badConfiguration, "tunnel endpoints of different IP versions")
         }
     }
 }

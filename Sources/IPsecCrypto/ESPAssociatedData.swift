@@ -60,6 +60,29 @@ public struct ESPAssociatedData: Hashable, Sendable {
             count += bytes.count
         }
 
+        /// Appends one byte (non-generic, for the per-packet paths).
+        public mutating func append(_ byte: UInt8) throws(CryptoError) {
+            guard count < Self.capacity else {
+                throw .bufferSize("extra authenticated data", "\(count + 1) bytes, at most \(Self.capacity)")
+            }
+            let index = count
+            withUnsafeMutableBytes(of: &storage) { raw in raw[index] = byte }
+            count += 1
+        }
+
+        /// Appends bytes from memory (non-generic, for the per-packet paths).
+        public mutating func append(bytes: UnsafeRawBufferPointer) throws(CryptoError) {
+            guard count + bytes.count <= Self.capacity else {
+                throw .bufferSize("extra authenticated data",
+                                  "\(count + bytes.count) bytes, at most \(Self.capacity)")
+            }
+            let start = count
+            withUnsafeMutableBytes(of: &storage) { raw in
+                UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + bytes.count)]).copyMemory(from: bytes)
+            }
+            count += bytes.count
+        }
+
         public mutating func removeAll() {
             storage = (0, 0, 0, 0, 0, 0, 0, 0)
             count = 0

@@ -2,11 +2,13 @@ import COpenSSL
 
 /// A keyed MAC for composite ESP and for AH, created once per SA and reused for every packet.
 ///
-/// HMAC and CMAC run on OpenSSL's `EVP_MAC` (re-armed per packet by `EVP_MAC_init` with a NULL key, which keeps the
-/// key). OpenSSL 3.0 has no AES-XCBC `EVP_MAC`, so RFC 3566 is built here on an AES-128-CBC context.
+/// HMAC runs on OpenSSL's digests from precomputed pads (`HMACPads`), CMAC on OpenSSL's `EVP_MAC` (re-armed per
+/// packet by `EVP_MAC_init` with a NULL key, which keeps the key). OpenSSL 3.0 has no AES-XCBC `EVP_MAC`, so RFC 3566
+/// is built here on an AES-128-CBC context. None of them allocates per message.
 final class MACContext {
     private enum Engine {
         case evp(OpaquePointer)
+        case hmac(HMACPads)
         case xcbc(XCBCMAC)
     }
 
@@ -20,15 +22,16 @@ final class MACContext {
         self.label = label
         switch algorithm {
         case .hmacMD5_96, .hmacSHA1_96, .hmacSHA256_128, .hmacSHA256_96, .hmacSHA384_192, .hmacSHA512_256:
-            let digest: String
+            let digest: HMACPads.Digest
             switch algorithm {
-            case .hmacMD5_96: (digest, outputLength) = ("MD5", 16)
-            case .hmacSHA1_96: (digest, outputLength) = ("SHA1", 20)
-            case .hmacSHA256_128, .hmacSHA256_96: (digest, outputLength) = ("SHA2-256", 32)
-            case .hmacSHA384_192: (digest, outputLength) = ("SHA2-384", 48)
-            default: (digest, outputLength) = ("SHA2-512", 64)
+            case .hmacMD5_96: digest = .md5
+            case .hmacSHA1_96: digest = .sha1
+            case .hmacSHA256_128, .hmacSHA256_96: digest = .sha256
+            case .hmacSHA384_192: digest = .sha384
+            default: digest = .sha512
             }
-            engine = .evp(try Self.evpMAC("HMAC", parameter: "digest", value: digest, key: key))
+            outputLength = digest.outputLength
+            engine = .hmac(HMACPads(digest, key: key))
         case .aesCMAC96:
             outputLength = 16
             engine = .evp(try Self.evpMAC("CMAC", parameter: "cipher", value: "AES-128-CBC", key: key))
@@ -79,6 +82,8 @@ final class MACContext {
         switch engine {
         case .evp(let ctx):
             guard EVP_MAC_init(ctx, nil, 0, nil) == 1 else { throw .backend("EVP_MAC_init") }
+        case .hmac(let pads):
+            pads.begin()
         case .xcbc(let xcbc):
             try xcbc.begin()
         }
@@ -92,6 +97,8 @@ final class MACContext {
             guard EVP_MAC_update(ctx, data.assumingMemoryBound(to: UInt8.self), count) == 1 else {
                 throw .backend("EVP_MAC_update")
             }
+        case .hmac(let pads):
+            pads.update(data, count: count)
         case .xcbc(let xcbc):
             try xcbc.update(data, count: count)
         }
@@ -112,6 +119,8 @@ final class MACContext {
             guard EVP_MAC_final(ctx, output.assumingMemoryBound(to: UInt8.self), &written, outputLength) == 1,
                   written == outputLength
             else { throw .backend("EVP_MAC_final") }
+        case .hmac(let pads):
+            pads.finish(into: output)
         case .xcbc(let xcbc):
             try xcbc.finish(into: output)
         }
@@ -224,5 +233,140 @@ final class XCBCMAC {
             throw .backend("EVP_EncryptUpdate(XCBC)")
         }
         pending = 0
+    }
+}
+
+/// HMAC (RFC 2104) from precomputed pads: the digest states after H(K ⊕ ipad) and H(K ⊕ opad) are computed once per
+/// key and copied (plain structs, no heap) at the start of every message, on OpenSSL's own digest implementations.
+/// This is the textbook way to run HMAC per packet and what `EVP_MAC` does internally, minus the provider context
+/// OpenSSL 3.0 duplicates on the heap at every re-initialisation.
+final class HMACPads {
+    enum Digest {
+        case md5, sha1, sha256, sha384, sha512
+
+        var outputLength: Int {
+            switch self {
+            case .md5: 16
+            case .sha1: 20
+            case .sha256: 32
+            case .sha384: 48
+            case .sha512: 64
+            }
+        }
+
+        var blockLength: Int {
+            switch self {
+            case .md5, .sha1, .sha256: 64
+            case .sha384, .sha512: 128
+            }
+        }
+
+        var contextLength: Int {
+            switch self {
+            case .md5: MemoryLayout<MD5_CTX>.stride
+            case .sha1: MemoryLayout<SHA_CTX>.stride
+            case .sha256: MemoryLayout<SHA256_CTX>.stride
+            case .sha384, .sha512: MemoryLayout<SHA512_CTX>.stride
+            }
+        }
+    }
+
+    private let digest: Digest
+    private let stride: Int
+    /// The inner-pad state, the outer-pad state, the working state, then the inner hash: key-derived, cleansed in
+    /// `deinit`.
+    private let memory: UnsafeMutableRawPointer
+    private let length: Int
+
+    init(_ digest: Digest, key: UnsafeRawBufferPointer) {
+        self.digest = digest
+        stride = (digest.contextLength + 15) & ~15
+        length = 3 * stride + 64 + 2 * digest.blockLength
+        memory = UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 16)
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: length)
+        // K0 (RFC 2104 §2): the key, hashed first if longer than a block, zero-padded to a block.
+        let block = digest.blockLength
+        let k0 = memory.advanced(by: 3 * stride + 64)
+        let pad = k0.advanced(by: block)
+        if key.count > block {
+            begin(at: 2 * stride)
+            if let base = key.baseAddress { update(at: 2 * stride, base, count: key.count) }
+            final(at: 2 * stride, into: k0)
+        } else if let base = key.baseAddress {
+            k0.copyMemory(from: base, byteCount: key.count)
+        }
+        for (state, byte) in [(0, UInt8(0x36)), (stride, UInt8(0x5c))] {
+            for i in 0..<block {
+                pad.storeBytes(of: k0.load(fromByteOffset: i, as: UInt8.self) ^ byte, toByteOffset: i, as: UInt8.self)
+            }
+            begin(at: state)
+            update(at: state, pad, count: block)
+        }
+        OPENSSL_cleanse(k0, 2 * block)
+    }
+
+    deinit {
+        OPENSSL_cleanse(memory, length)
+        memory.deallocate()
+    }
+
+    /// Starts a message: the working state becomes the inner-pad state.
+    @inline(__always)
+    func begin() {
+        memory.advanced(by: 2 * stride).copyMemory(from: memory, byteCount: stride)
+    }
+
+    @inline(__always)
+    func update(_ data: UnsafeRawPointer, count: Int) {
+        update(at: 2 * stride, data, count: count)
+    }
+
+    /// Writes the full MAC (`outputLength` bytes): H(K ⊕ opad ‖ H(K ⊕ ipad ‖ message)).
+    @inline(__always)
+    func finish(into output: UnsafeMutableRawPointer) {
+        let inner = memory.advanced(by: 3 * stride)
+        final(at: 2 * stride, into: inner)
+        memory.advanced(by: 2 * stride).copyMemory(from: memory.advanced(by: stride), byteCount: stride)
+        update(at: 2 * stride, inner, count: digest.outputLength)
+        final(at: 2 * stride, into: output)
+    }
+
+    // The digest behind each state slot. Return codes are always 1 for these functions on valid contexts.
+
+    @inline(__always)
+    private func begin(at offset: Int) {
+        let p = memory.advanced(by: offset)
+        switch digest {
+        case .md5: _ = MD5_Init(p.assumingMemoryBound(to: MD5_CTX.self))
+        case .sha1: _ = SHA1_Init(p.assumingMemoryBound(to: SHA_CTX.self))
+        case .sha256: _ = SHA256_Init(p.assumingMemoryBound(to: SHA256_CTX.self))
+        case .sha384: _ = SHA384_Init(p.assumingMemoryBound(to: SHA512_CTX.self))
+        case .sha512: _ = SHA512_Init(p.assumingMemoryBound(to: SHA512_CTX.self))
+        }
+    }
+
+    @inline(__always)
+    private func update(at offset: Int, _ data: UnsafeRawPointer, count: Int) {
+        let p = memory.advanced(by: offset)
+        switch digest {
+        case .md5: _ = MD5_Update(p.assumingMemoryBound(to: MD5_CTX.self), data, count)
+        case .sha1: _ = SHA1_Update(p.assumingMemoryBound(to: SHA_CTX.self), data, count)
+        case .sha256: _ = SHA256_Update(p.assumingMemoryBound(to: SHA256_CTX.self), data, count)
+        case .sha384: _ = SHA384_Update(p.assumingMemoryBound(to: SHA512_CTX.self), data, count)
+        case .sha512: _ = SHA512_Update(p.assumingMemoryBound(to: SHA512_CTX.self), data, count)
+        }
+    }
+
+    @inline(__always)
+    private func final(at offset: Int, into output: UnsafeMutableRawPointer) {
+        let p = memory.advanced(by: offset)
+        let out = output.assumingMemoryBound(to: UInt8.self)
+        switch digest {
+        case .md5: _ = MD5_Final(out, p.assumingMemoryBound(to: MD5_CTX.self))
+        case .sha1: _ = SHA1_Final(out, p.assumingMemoryBound(to: SHA_CTX.self))
+        case .sha256: _ = SHA256_Final(out, p.assumingMemoryBound(to: SHA256_CTX.self))
+        case .sha384: _ = SHA384_Final(out, p.assumingMemoryBound(to: SHA512_CTX.self))
+        case .sha512: _ = SHA512_Final(out, p.assumingMemoryBound(to: SHA512_CTX.self))
+        }
     }
 }

@@ -148,8 +148,10 @@ public enum CaptureJobs {
     }
 
     /// Opens every IPsec packet with the SA it names and writes the packet that was protected. Packets that carry no
-    /// IPsec are left out unless `keepOther` is set.
-    public static func decap(input: String, output: String, sas: SASet, keepOther: Bool = false) throws -> JobSummary {
+    /// IPsec are left out unless `keepOther` is set. With `keepVerdicts` off, no per-packet verdict is kept, so that
+    /// memory stays flat whatever the capture's size (the counts are kept either way).
+    public static func decap(input: String, output: String, sas: SASet, keepOther: Bool = false,
+                             keepVerdicts: Bool = true) throws -> JobSummary {
         let reader = try CaptureReader(path: input)
         try checkLinkType(reader)
         let writer = try CaptureWriter(path: output, linkType: reader.linkType, snapshotLength: 262_144)
@@ -162,15 +164,17 @@ public enum CaptureJobs {
                 guard let link = try? LinkLayer.decapsulate(record.data[...], linkType: reader.linkType),
                       link.ipVersion != nil else {
                     summary.passedThrough += 1
-                    summary.verdicts.append(PacketVerdict(index: index, verdict: .dropped(.notIPsec)))
+                    if keepVerdicts { summary.verdicts.append(PacketVerdict(index: index, verdict: .dropped(.notIPsec))) }
                     if keepOther { try writer.write(record); summary.packetsOut += 1 }
                     continue
                 }
                 let outcome = sas.node.inbound(link.payload, into: &out, scratch: &scratch)
                 let first = outcome.layers.first
-                summary.verdicts.append(PacketVerdict(index: index, verdict: outcome.verdict, spi: first?.spi,
-                                                      sequence: first?.sequence, mode: outcome.modeName,
-                                                      insecure: outcome.layers.contains { $0.insecure }))
+                if keepVerdicts {
+                    summary.verdicts.append(PacketVerdict(index: index, verdict: outcome.verdict, spi: first?.spi,
+                                                          sequence: first?.sequence, mode: outcome.modeName,
+                                                          insecure: outcome.layers.contains { $0.insecure }))
+                }
                 if outcome.layers.contains(where: { $0.insecure }) { summary.insecure += 1 }
                 switch outcome.verdict {
                 case .accepted:

@@ -10,6 +10,9 @@ public struct InternetChecksum: Sendable {
     public init() {}
 
     public mutating func add<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        // Arrays and slices (every caller on the data path) are summed from their storage, without an iterator: the
+        // generic walk costs a protocol call, and sometimes a heap allocation, per byte.
+        if bytes.withContiguousStorageIfAvailable({ add(contiguous: UnsafeRawBufferPointer($0)) }) != nil { return }
         var it = bytes.makeIterator()
         if let hi = pending {
             guard let lo = it.next() else { return }
@@ -23,6 +26,28 @@ public struct InternetChecksum: Sendable {
                 pending = hi
             }
         }
+    }
+
+    /// Adds bytes in memory, 32 bits at a time into the 64-bit accumulator (RFC 1071 §2(B): the sum may be taken
+    /// over wider words and folded at the end).
+    public mutating func add(contiguous bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        var offset = 0
+        let count = bytes.count
+        if let hi = pending {
+            sum &+= UInt64(hi) << 8 | UInt64(base.load(as: UInt8.self))
+            pending = nil
+            offset = 1
+        }
+        while offset + 4 <= count {
+            sum &+= UInt64(UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            offset += 4
+        }
+        if offset + 2 <= count {
+            sum &+= UInt64(UInt16(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+            offset += 2
+        }
+        if offset < count { pending = base.load(fromByteOffset: offset, as: UInt8.self) }
     }
 
     public mutating func add(_ word: UInt16) {

@@ -164,9 +164,13 @@ public struct ESPTrailer: WireRepresentable {
 
     /// Whether the padding is the default 1, 2, 3, … (RFC 4303 §2.4). A receiver that knows the sender uses the
     /// default SHOULD check it; a mismatch means a wrong key or a forged or corrupted packet.
+    ///
+    /// Every byte is looked at, whichever is the first wrong one: the time depends on the padding's length only, not
+    /// on where a wrong byte sits (the `padding-check` and `decap-padding` leakage tests, docs/timing.md).
     public var hasDefaultPadding: Bool {
-        for (i, b) in padding.enumerated() where Int(b) != i + 1 { return false }
-        return true
+        var difference: UInt8 = 0
+        for (i, b) in padding.enumerated() { difference |= b ^ UInt8(truncatingIfNeeded: i + 1) }
+        return difference == 0
     }
 
     /// The default padding of `count` bytes: 1, 2, 3, … (RFC 4303 §2.4). `count` must be in 0...255.

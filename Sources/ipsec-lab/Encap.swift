@@ -30,8 +30,11 @@ struct Encap: ParsableCommand {
     @Flag(help: "Print a JSON summary.")
     var json = false
 
+    @OptionGroup var crypto: BackendOption
+
     func run() throws {
         try runReportingErrors {
+            try crypto.apply()
             guard dummyEvery >= 0 else { throw ValidationError("--dummy-every must not be negative") }
             let sas = try SASet(files: saFiles, seed: seed)
             let summary = try CaptureJobs.encap(input: input, output: output, sas: sas, dummyEvery: dummyEvery)
@@ -75,10 +78,15 @@ struct Decap: ParsableCommand {
     @Flag(help: "Print a JSON summary with per-packet verdicts.")
     var json = false
 
+    @OptionGroup var crypto: BackendOption
+
     func run() throws {
         try runReportingErrors {
+            try crypto.apply()
             let sas = try SASet(files: saFiles)
-            let summary = try CaptureJobs.decap(input: input, output: output, sas: sas, keepOther: keepOther)
+            // Per-packet verdicts only for --json, which prints them: without it memory stays flat on any capture.
+            let summary = try CaptureJobs.decap(input: input, output: output, sas: sas, keepOther: keepOther,
+                                                keepVerdicts: json)
             let out = StandardOutput()
             defer { out.flush() }
             if json {

@@ -2,6 +2,7 @@ import ArgumentParser
 import COpenSSL
 import CZlib
 import IPsecCapture
+import IPsecCrypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -66,6 +67,7 @@ enum VersionInfo {
     static var text: String {
         let openssl = String(cString: OpenSSL_version(OPENSSL_VERSION))
         let zlib = String(cString: zlibVersion())
-        return "\(version) (\(openssl); \(Capture.libpcapVersion); zlib \(zlib))"
+        // libipsec-mb is optional: its line says whether this build has it and which code path it runs.
+        return "\(version) (\(openssl); \(Capture.libpcapVersion); zlib \(zlib); \(IPsecMB.status))"
     }
 }

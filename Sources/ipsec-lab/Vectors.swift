@@ -45,9 +45,14 @@ struct Vectors: ParsableCommand {
         @Flag(help: "Print a JSON summary.")
         var json = false
 
+        @OptionGroup var crypto: BackendOption
+
         func run() throws {
             var report: VerificationReport!
-            try runReportingErrors { report = try VerificationReport.verify(paths: paths) }
+            try runReportingErrors {
+                try crypto.apply()
+                report = try VerificationReport.verify(paths: paths)
+            }
             let out = StandardOutput()
             defer { out.flush() }
             let modes = report.byMode.keys.sorted()

@@ -1,0 +1,584 @@
+import IPsecCrypto
+import IPsecWire
+
+/// Packets processed together: one arena, one slot per packet with room before and after it, so that protecting a
+/// packet grows it in place and opening one shrinks it in place. Reused from burst to burst, it allocates nothing
+/// once made.
+///
+/// `Outbound.protect(_:with:)` and `Inbound.unprotect(_:sad:)` lay out every packet of the burst, run the crypto of
+/// all of them in one call of the SA's `ESPBurstTransform` (libipsec-mb's job API, or OpenSSL packet by packet), then
+/// finish each one. Tunnel and transport ESP run in place; anything else (AH, NAT-T, the compressed tunnel, TFC
+/// padding, IPComp) takes the per-packet path for that packet, its result copied into the slot.
+///
+/// `packet(_:)` hands out a slice of the arena: keep it only until the burst is next changed (holding one while the
+/// burst writes makes the arena copy itself).
+public final class PacketBurst {
+    /// Room before each packet: an outer IPv6 header, ESP header and the longest IV, and more.
+    public static let headroom = 128
+    /// Room after each packet: the largest padding (CBC: 15, 3DES: 7), pad length, next header and the longest ICV.
+    public static let tailroom = 128
+
+    public let capacity: Int
+    /// The longest packet a slot holds (before protection).
+    public let maximumPacketLength: Int
+    public private(set) var count = 0
+
+    private let slotLength: Int
+    var arena: [UInt8]
+    // Per-slot and per-item bookkeeping lives in raw memory held by `let`s: a Swift array stored in a class would be
+    // checked for exclusive access (a thread-local lookup) at every read and write, several times per packet.
+    let starts: UnsafeMutablePointer<Int>
+    let lengths: UnsafeMutablePointer<Int>
+    /// What happened to each packet of the last outbound burst: nil when it was protected.
+    public internal(set) var outboundErrors: [CoreError?]
+    /// What happened to each packet of the last inbound burst.
+    public internal(set) var inboundResults: [InboundResult]
+
+    // Working memory of the burst paths.
+    let items: UnsafeMutablePointer<ESPBurstPacket>
+    let itemSlots: UnsafeMutablePointer<Int>
+    let itemSequences: UnsafeMutablePointer<UInt64>
+    /// Where each item's ESP packet starts in the arena and how long it is; inbound, where its IP header says the
+    /// next protocol.
+    let itemOffsets: UnsafeMutablePointer<Int>
+    let itemLengths: UnsafeMutablePointer<Int>
+    let itemNextHeaderOffsets: UnsafeMutablePointer<Int>
+    let itemSPIs: UnsafeMutablePointer<UInt32>
+    var header: [UInt8] = []
+    var scratchOut: [UInt8] = []
+    var scratchIn: [UInt8] = []
+
+    public init(capacity: Int, maximumPacketLength: Int = 9216) {
+        precondition(capacity > 0 && maximumPacketLength > 0)
+        self.capacity = capacity
+        self.maximumPacketLength = maximumPacketLength
+        slotLength = Self.headroom + maximumPacketLength + Self.tailroom
+        arena = [UInt8](repeating: 0, count: capacity * slotLength)
+        starts = Self.integers(capacity)
+        lengths = Self.integers(capacity)
+        outboundErrors = [CoreError?](repeating: nil, count: capacity)
+        inboundResults = [InboundResult](repeating: InboundResult(verdict: .dropped(.malformed)), count: capacity)
+        items = .allocate(capacity: capacity)
+        itemSlots = Self.integers(capacity)
+        itemSequences = .allocate(capacity: capacity)
+        itemSequences.initialize(repeating: 0, count: capacity)
+        itemOffsets = Self.integers(capacity)
+        itemLengths = Self.integers(capacity)
+        itemNextHeaderOffsets = Self.integers(capacity)
+        itemSPIs = .allocate(capacity: capacity)
+        itemSPIs.initialize(repeating: 0, count: capacity)
+        header.reserveCapacity(64)
+        scratchOut.reserveCapacity(slotLength)
+        scratchIn.reserveCapacity(slotLength)
+    }
+
+    deinit {
+        for pointer in [starts, lengths, itemSlots, itemOffsets, itemLengths, itemNextHeaderOffsets] {
+            pointer.deallocate()
+        }
+        itemSequences.deallocate()
+        itemSPIs.deallocate()
+        items.deallocate()
+    }
+
+    private static func integers(_ count: Int) -> UnsafeMutablePointer<Int> {
+        let pointer = UnsafeMutablePointer<Int>.allocate(capacity: count)
+        pointer.initialize(repeating: 0, count: count)
+        return pointer
+    }
+
+    /// Empties the burst (the arena stays).
+    public func removeAll() { count = 0 }
+
+    /// Copies `packet` into the next slot. False when the burst is full or the packet longer than a slot takes.
+    @discardableResult
+    public func append(_ packet: [UInt8]) -> Bool {
+        packet.withUnsafeBytes { append($0) }
+    }
+
+    @discardableResult
+    public func append(_ packet: ArraySlice<UInt8>) -> Bool {
+        packet.withUnsafeBytes { append($0) }
+    }
+
+    @discardableResult
+    public func append(_ packet: UnsafeRawBufferPointer) -> Bool {
+        guard count < capacity, packet.count <= maximumPacketLength else { return false }
+        let start = count * slotLength + Self.headroom
+        let n = packet.count
+        if n > 0 {
+            arena.withUnsafeMutableBytes { b in b.baseAddress!.advanced(by: start).copyMemory(from: packet.baseAddress!, byteCount: n) }
+        }
+        starts[count] = start
+        lengths[count] = n
+        count += 1
+        return true
+    }
+
+    /// Any other collection of bytes, byte by byte.
+    @discardableResult
+    public func append(_ packet: some Collection<UInt8>) -> Bool {
+        guard count < capacity, packet.count <= maximumPacketLength else { return false }
+        let start = count * slotLength + Self.headroom
+        let n = packet.count
+        arena.withUnsafeMutableBytes { b in
+            let slot = UnsafeMutableRawBufferPointer(rebasing: b[start..<(start + n)])
+            // Contiguous input (arrays, buffers) is one copy; anything else goes byte by byte.
+            let copied: Bool? = packet.withContiguousStorageIfAvailable { bytes in
+                if let source = bytes.baseAddress { slot.baseAddress!.copyMemory(from: source, byteCount: n) }
+                return true
+            }
+            if copied == nil {
+                var index = 0
+                for byte in packet {
+                    slot[index] = byte
+                    index += 1
+                }
+            }
+        }
+        starts[count] = start
+        lengths[count] = n
+        count += 1
+        return true
+    }
+
+    /// The packet in slot `index`, as it is now (protected, opened or as appended).
+    public func packet(_ index: Int) -> ArraySlice<UInt8> {
+        arena[starts[index]..<(starts[index] + lengths[index])]
+    }
+
+    /// Calls `body` with the bytes of packet `index`, without retaining the arena.
+    public func withPacket<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let start = starts[index], length = lengths[index]
+        return try arena.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)])) }
+    }
+
+    /// Where slot `index` begins and ends in the arena.
+    func slotBounds(_ index: Int) -> Range<Int> { (index * slotLength)..<((index + 1) * slotLength) }
+
+    /// Replaces packet `index` with `bytes` (a per-packet result), at the slot's headroom.
+    func replace(_ index: Int, with bytes: [UInt8]) -> Bool {
+        let start = index * slotLength + Self.headroom
+        guard bytes.count <= slotLength - Self.headroom else { return false }
+        arena.withUnsafeMutableBytes { b in
+            bytes.withUnsafeBytes { b.baseAddress!.advanced(by: start).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        }
+        starts[index] = start
+        lengths[index] = bytes.count
+        return true
+    }
+}
+
+// MARK: - Outbound
+
+extension Outbound {
+    /// Protects every packet of `burst` with `sa`, in place. A packet that cannot be protected keeps its bytes and
+    /// gets its error in `burst.outboundErrors`; the others are protected exactly as `protect(_:with:into:)` would
+    /// protect them one by one (same sequence numbers in order, same IVs from the SA's source).
+    public static func protect(_ burst: PacketBurst, with sa: SecurityAssociation) {
+        let config = sa.configuration
+        let fast = config.protocol == .esp && config.encapsulation == nil && config.headerCompression == nil
+            && (config.mode == .tunnel || config.mode == .transport) && sa.espBurst != nil
+        var pending = 0
+        for i in 0..<burst.count {
+            burst.outboundErrors[i] = nil
+            if fast, config.tfcPadding <= burst.lengths[i] {
+                do {
+                    if try layOutESP(burst, i, sa: sa, item: pending) { pending += 1; continue }
+                } catch {
+                    burst.outboundErrors[i] = error
+                    continue
+                }
+            }
+            // The per-packet path, for what the burst does not lay out itself.
+            do {
+                try protect(burst.packet(i), with: sa, into: &burst.scratchOut)
+                if !burst.replace(i, with: burst.scratchOut) {
+                    burst.outboundErrors[i] = CoreError(.unsupported, "the protected packet does not fit its slot")
+                }
+            } catch {
+                burst.outboundErrors[i] = error
+            }
+        }
+        guard pending > 0, let transform = sa.espBurst else { return }
+        // One crypto call for the whole burst.
+        let failure: CryptoError? = burst.arena.withUnsafeMutableBytes { b in
+            for k in 0..<pending {
+                let start = burst.itemOffsets[k]
+                burst.items[k].packet = UnsafeMutableRawBufferPointer(rebasing: b[start..<(start + burst.itemLengths[k])])
+            }
+            do throws(CryptoError) {
+                try transform.seal(UnsafeMutableBufferPointer(start: burst.items, count: pending))
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure {
+            for k in 0..<pending {
+                let i = burst.itemSlots[k]
+                burst.outboundErrors[i] = .crypto(failure)
+                sa.counters.protectedPackets -= 1
+                sa.counters.protectedBytes -= burst.lengths[i]
+            }
+        }
+    }
+
+    /// Lays out ESP around packet `i` in its slot (outer header or moved IP header, ESP header, IV, padding, trailer,
+    /// room for the ICV) and records it as burst item `item`. False when this packet needs the per-packet path.
+    private static func layOutESP(_ burst: PacketBurst, _ i: Int, sa: SecurityAssociation, item: Int)
+        throws(CoreError) -> Bool
+    {
+        let config = sa.configuration
+        guard let t = sa.espBurst else { return false }
+        guard config.lifetime.allows(packets: UInt64(sa.counters.protectedPackets),
+                                     usedBytes: UInt64(sa.counters.protectedPayloadBytes)) else {
+            throw CoreError(.lifetime, "SA spi 0x\(String(config.spi, radix: 16)) has reached its hard lifetime "
+                            + "(\(config.lifetime)); RFC 4301 §4.4.2.1 requires a new SA")
+        }
+        let start = burst.starts[i]
+        let length = burst.lengths[i]
+        // Where the protected payload begins and ends in the arena, and what precedes ESP.
+        var headerLength: Int  // bytes before the ESP header in the protected packet
+        let payloadStart: Int
+        let payloadLength: Int
+        let nextHeader: IPProtocol
+        var moveHeader = 0  // transport: the IP header's length, moved in front of ESP
+        var nextHeaderOffset = 0
+        let version: IPVersion
+        switch config.mode {
+        case .transport:
+            let layout: PacketLayout
+            do { layout = try PacketLayout.transport(burst.packet(i)) } catch { throw CoreError.badPacket(error) }
+            guard !layout.isFragment else {
+                throw CoreError(.unsupported, "transport mode cannot protect an IP fragment (RFC 4301 §7)")
+            }
+            guard layout.version == config.destination.version else {
+                throw CoreError(.unsupported, "an \(layout.version) packet cannot use an \(config.destination.version) "
+                                + "transport-mode SA")
+            }
+            headerLength = layout.headerEnd
+            moveHeader = layout.headerEnd
+            nextHeaderOffset = layout.nextHeaderOffset
+            payloadStart = start + layout.headerEnd
+            payloadLength = layout.packetLength - layout.headerEnd
+            nextHeader = layout.nextHeader
+            version = layout.version
+        case .tunnel:
+            let inner: TunnelHeader.InnerFields
+            let innerLength: Int
+            do {
+                let packet = burst.packet(i)
+                inner = try TunnelHeader.innerFields(packet)
+                innerLength = try PacketLayout.inbound(packet).packetLength
+            } catch {
+                throw CoreError.badPacket(error)
+            }
+            burst.header.removeAll(keepingCapacity: true)
+            try TunnelHeader.append(for: sa, inner: inner, protocol: .esp, into: &burst.header)
+            headerLength = burst.header.count
+            payloadStart = start
+            payloadLength = innerLength
+            nextHeader = inner.version == .v4 ? .ipv4 : .ipv6
+            version = config.destination.version
+        default:
+            return false
+        }
+        _ = length
+        let sequence = try sa.nextSequence()
+        let padLength = ESPTrailer.paddingLength(payloadLength: payloadLength, blockSize: t.blockSize)
+        let espHeader = ESPPacket.headerLength + t.ivLength
+        let total = headerLength + espHeader + payloadLength + padLength + 2 + t.icvLength
+        guard total <= (version == .v4 ? 65535 : 65535 + 40) else {
+            throw CoreError(.unsupported, "the protected packet would exceed the IP length limit")
+        }
+        let newStart = payloadStart - espHeader - headerLength
+        let bounds = burst.slotBounds(i)
+        guard newStart >= bounds.lowerBound, newStart + total <= bounds.upperBound else { return false }
+        let ivFailure: CryptoError? = burst.arena.withUnsafeMutableBytes { b in
+            let base = b.baseAddress!
+            if moveHeader > 0 {
+                // Transport: the IP header moves to the front; ESP goes between it and the payload.
+                (base + newStart).copyMemory(from: base + start, byteCount: moveHeader)
+                base.storeBytes(of: IPProtocol.esp.rawValue, toByteOffset: newStart + nextHeaderOffset, as: UInt8.self)
+            } else {
+                burst.header.withUnsafeBytes { (base + newStart).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            }
+            // RFC 4303 §2.4: the default padding is 1, 2, 3, …, then pad length and next header.
+            let trailer = base + payloadStart + payloadLength
+            for k in 0..<padLength { trailer.storeBytes(of: UInt8(truncatingIfNeeded: k + 1), toByteOffset: k, as: UInt8.self) }
+            trailer.storeBytes(of: UInt8(padLength), toByteOffset: padLength, as: UInt8.self)
+            trailer.storeBytes(of: nextHeader.rawValue, toByteOffset: padLength + 1, as: UInt8.self)
+            // Lengths: IPv4 total length and header checksum, or IPv6 payload length.
+            let ip = UnsafeMutableRawBufferPointer(rebasing: b[newStart..<(newStart + total)])
+            if version == .v4 {
+                ip.storeBytes(of: UInt16(total).bigEndian, toByteOffset: 2, as: UInt16.self)
+                ip.storeBytes(of: 0, toByteOffset: 10, as: UInt16.self)
+                var sum = InternetChecksum()
+                sum.add(contiguous: UnsafeRawBufferPointer(rebasing: ip[0..<(Int(ip[0] & 0x0f) * 4)]))
+                ip.storeBytes(of: sum.value.bigEndian, toByteOffset: 10, as: UInt16.self)
+            } else {
+                ip.storeBytes(of: UInt16(total - 40).bigEndian, toByteOffset: 4, as: UInt16.self)
+            }
+            let iv = UnsafeMutableRawBufferPointer(rebasing: b[(payloadStart - t.ivLength)..<payloadStart])
+            do throws(CryptoError) {
+                try sa.ivSource.fill(iv, sequence: sequence)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let ivFailure { throw .crypto(ivFailure) }
+        burst.starts[i] = newStart
+        burst.lengths[i] = total
+        burst.itemSlots[item] = i
+        burst.itemSequences[item] = sequence
+        // The packet pointer is set when the crypto runs.
+        burst.itemOffsets[item] = newStart + headerLength
+        burst.itemLengths[item] = total - headerLength
+        (burst.items + item).initialize(to: ESPBurstPacket(
+            packet: UnsafeMutableRawBufferPointer(start: nil, count: 0),
+            associatedData: ESPAssociatedData(spi: config.spi, sequenceNumber: sequence,
+                                              extendedSequenceNumbers: config.extendedSequenceNumbers)))
+        // Counted now, so that the next packet of the burst sees this one against the SA's lifetime.
+        sa.counters.protectedPackets += 1
+        sa.counters.protectedBytes += total
+        sa.counters.protectedPayloadBytes += length
+        if config.lifetime.softReached(packets: UInt64(sa.counters.protectedPackets),
+                                       usedBytes: UInt64(sa.counters.protectedPayloadBytes)) {
+            sa.counters.softLifetimeReached = true
+        }
+        return true
+    }
+}
+
+// MARK: - Inbound
+
+extension Inbound {
+    /// Opens every packet of `burst` with the SAs of `sad`, in place: each slot then holds the packet that was
+    /// protected, and `burst.inboundResults` says what happened to each, as `unprotect(_:sad:into:scratch:)` would
+    /// have said packet by packet. Consecutive packets of one SA share one crypto call.
+    public static func unprotect(_ burst: PacketBurst, sad: SADatabase) {
+        var pending = 0
+        var pendingSA: SecurityAssociation?
+        for i in 0..<burst.count {
+            if let sa = prepareESP(burst, i, sad: sad, item: pending) {
+                if let current = pendingSA, current !== sa {
+                    openPending(burst, count: pending, sa: current)
+                    // Re-record this packet as the first of the next run.
+                    burst.items[0] = burst.items[pending]
+                    burst.itemSlots[0] = burst.itemSlots[pending]
+                    burst.itemSequences[0] = burst.itemSequences[pending]
+                    burst.itemSPIs[0] = burst.itemSPIs[pending]
+                    burst.itemOffsets[0] = burst.itemOffsets[pending]
+                    burst.itemLengths[0] = burst.itemLengths[pending]
+                    burst.itemNextHeaderOffsets[0] = burst.itemNextHeaderOffsets[pending]
+                    pending = 0
+                }
+                pendingSA = sa
+                pending += 1
+                continue
+            }
+        }
+        if let sa = pendingSA, pending > 0 { openPending(burst, count: pending, sa: sa) }
+    }
+
+    /// The checks before any crypto (SA lookup, replay, lifetime, lengths) for packet `i`; records it as item
+    /// `item` and returns its SA when the burst opens it. Otherwise the packet is finished here (dropped, or opened
+    /// on the per-packet path) and nil is returned.
+    private static func prepareESP(_ burst: PacketBurst, _ i: Int, sad: SADatabase, item: Int)
+        -> SecurityAssociation?
+    {
+        // Read what the checks need from a slice that is gone before anything writes to the arena (a live slice
+        // would make the write copy the arena).
+        let parsed: (layout: PacketLayout, spi: UInt32, low: UInt32, checksumOK: Bool)? = {
+            let packet = burst.packet(i)
+            guard let layout = try? PacketLayout.inbound(packet) else { return nil }
+            let checksumOK = layout.version != .v4
+                || InternetChecksum.compute(packet.prefix(Int(packet[packet.startIndex] & 0x0f) * 4)) == 0
+            let hasHeader = layout.nextHeader == .esp && layout.packetLength - layout.headerEnd >= ESPPacket.headerLength
+            return (layout, hasHeader ? packet.wireUInt32(at: layout.headerEnd) : 0,
+                    hasHeader ? packet.wireUInt32(at: layout.headerEnd + 4) : 0, checksumOK)
+        }()
+        guard let parsed else {
+            burst.inboundResults[i] = InboundResult(verdict: .dropped(.malformed))
+            burst.lengths[i] = 0
+            return nil
+        }
+        let layout = parsed.layout
+        let spi = parsed.spi
+        // Only plain ESP straight after the IP header, for a tunnel or transport SA, is opened by the burst.
+        var sa: SecurityAssociation?
+        if layout.nextHeader == .esp, !layout.isFragment, parsed.checksumOK,
+           layout.packetLength - layout.headerEnd >= ESPPacket.headerLength,
+           let found = sad.lookup(spi: spi, destination: layout.destination, protocol: .esp),
+           found.configuration.encapsulation == nil,
+           found.configuration.mode == .tunnel || found.configuration.mode == .transport,
+           found.espBurst != nil {
+            sa = found
+        }
+        guard let sa, let t = sa.espBurst else {
+            let result = unprotect(burst.packet(i), sad: sad, into: &burst.scratchOut, scratch: &burst.scratchIn)
+            burst.inboundResults[i] = result
+            if !burst.replace(i, with: burst.scratchOut) { burst.lengths[i] = 0 }
+            return nil
+        }
+        let espStart = burst.starts[i] + layout.headerEnd
+        let espLength = layout.packetLength - layout.headerEnd
+        func drop(_ reason: DropReason) -> SecurityAssociation? {
+            var result = espResult(sa, spi: spi)
+            result.verdict = .dropped(reason)
+            sa.counters.drop(reason)
+            burst.inboundResults[i] = result
+            burst.lengths[i] = 0
+            return nil
+        }
+        let sequence = sa.inferSequence(low: parsed.low)
+        guard sa.replay.check(sequence) else { return drop(.replay) }
+        guard sa.configuration.lifetime.allows(packets: UInt64(sa.counters.acceptedPackets),
+                                               usedBytes: UInt64(sa.counters.acceptedBytes)) else {
+            return drop(.lifetime)
+        }
+        let ciphertextLength = espLength - ESPPacket.headerLength - t.ivLength - t.icvLength
+        guard ciphertextLength >= 2, ciphertextLength % t.blockSize == 0 else { return drop(.malformed) }
+        burst.itemSlots[item] = i
+        burst.itemSPIs[item] = spi
+        burst.itemSequences[item] = sequence
+        // The packet pointer is set when the crypto runs.
+        burst.itemOffsets[item] = espStart
+        burst.itemLengths[item] = espLength
+        burst.itemNextHeaderOffsets[item] = layout.nextHeaderOffset
+        (burst.items + item).initialize(to: ESPBurstPacket(
+            packet: UnsafeMutableRawBufferPointer(start: nil, count: 0),
+            associatedData: ESPAssociatedData(spi: spi, sequenceNumber: sequence,
+                                              extendedSequenceNumbers: sa.configuration.extendedSequenceNumbers)))
+        // The IP header's length rides in the slot's length until the packet is finished.
+        burst.lengths[i] = layout.headerEnd
+        return sa
+    }
+
+    /// What the inbound path reports for an ESP packet of `sa`, before its verdict.
+    @inline(__always)
+    private static func espResult(_ sa: SecurityAssociation, spi: UInt32) -> InboundResult {
+        var result = InboundResult(verdict: .accepted, spi: spi, protocol: .esp, mode: sa.configuration.mode)
+        result.modeName = sa.configuration.modeName
+        if case .esp(let a) = sa.configuration.algorithm, a.isConfidentialityOnly { result.insecure = true }
+        return result
+    }
+
+    /// Opens the recorded run of packets of one SA in one crypto call, then finishes each one.
+    private static func openPending(_ burst: PacketBurst, count: Int, sa: SecurityAssociation) {
+        guard let t = sa.espBurst else { return }
+        let failed: Bool = burst.arena.withUnsafeMutableBytes { b in
+            for k in 0..<count {
+                let start = burst.itemOffsets[k]
+                burst.items[k].packet = UnsafeMutableRawBufferPointer(rebasing: b[start..<(start + burst.itemLengths[k])])
+            }
+            do throws(CryptoError) {
+                try t.open(UnsafeMutableBufferPointer(start: burst.items, count: count))
+                return false
+            } catch {
+                return true
+            }
+        }
+        for k in 0..<count {
+            let i = burst.itemSlots[k]
+            let sequence = burst.itemSequences[k]
+            // The result is made once, here: building it costs reference counting (its mode name).
+            var result = espResult(sa, spi: burst.itemSPIs[k])
+            let headerEnd = burst.lengths[i]
+            let verdict: InboundVerdict = failed ? .dropped(.malformed)
+                : finish(burst, i, item: k, headerEnd: headerEnd, sa: sa, t: t)
+            result.verdict = verdict
+            switch verdict {
+            case .accepted:
+                result.sequence = sequence
+                sa.accept(sequence: sequence)
+                sa.counters.acceptedPackets += 1
+                sa.counters.acceptedBytes += burst.lengths[i]
+                if sa.configuration.lifetime.softReached(packets: UInt64(sa.counters.acceptedPackets),
+                                                         usedBytes: UInt64(sa.counters.acceptedBytes)) {
+                    sa.counters.softLifetimeReached = true
+                }
+            case .dropped(let reason):
+                if reason == .dummy || reason == .nextHeader || reason == .policy {
+                    result.sequence = sequence
+                }
+                if reason == .dummy { sa.accept(sequence: sequence) }
+                sa.counters.drop(reason)
+                burst.lengths[i] = 0
+            }
+            burst.inboundResults[i] = result
+        }
+    }
+
+    /// After the ICV: the strict padding check, then the mode's decapsulation in place, then the selector check.
+    private static func finish(_ burst: PacketBurst, _ i: Int, item k: Int, headerEnd: Int, sa: SecurityAssociation,
+                               t: ESPBurstTransform) -> InboundVerdict {
+        // Two packets of one burst may carry the same sequence number: the window has moved for the earlier ones
+        // by now, so a later duplicate is a replay, as it would be packet by packet (replay before ICV).
+        guard sa.replay.check(burst.itemSequences[k]) else { return .dropped(.replay) }
+        // Likewise the hard lifetime, which the earlier packets of the burst may have reached.
+        guard sa.configuration.lifetime.allows(packets: UInt64(sa.counters.acceptedPackets),
+                                               usedBytes: UInt64(sa.counters.acceptedBytes)) else {
+            return .dropped(.lifetime)
+        }
+        guard burst.items[k].verified else { return .dropped(.integrity) }
+        let espOffset = burst.itemOffsets[k]
+        let payloadEnd = espOffset + burst.itemLengths[k] - t.icvLength
+        let padLength = Int(burst.arena[payloadEnd - 2])
+        let nextHeader = IPProtocol(burst.arena[payloadEnd - 1])
+        let payloadStart = ESPPacket.headerLength + t.ivLength
+        let dataStart = espOffset + payloadStart
+        guard payloadEnd - dataStart >= 2 + padLength else { return .dropped(.padding) }
+        let dataEnd = payloadEnd - 2 - padLength
+        // Every padding byte is looked at, so the time depends on the pad length alone (as ESPCodec.open).
+        let difference = burst.arena.withUnsafeBytes { bytes in
+            var difference: UInt8 = 0
+            for j in 0..<padLength { difference |= bytes[dataEnd + j] ^ UInt8(truncatingIfNeeded: j + 1) }
+            return difference
+        }
+        guard difference == 0 else { return .dropped(.padding) }
+        // RFC 4303 §2.6: dummy packets are discarded quietly, after the ICV.
+        if nextHeader == .noNextHeader { return .dropped(.dummy) }
+        let dataLength = dataEnd - dataStart
+        switch sa.configuration.mode {
+        case .tunnel:
+            guard nextHeader == .ipv4 || nextHeader == .ipv6 else { return .dropped(.nextHeader) }
+            let payload = burst.arena[dataStart..<(dataStart + dataLength)]
+            guard let first = payload.first, (first >> 4 == 4) == (nextHeader == .ipv4),
+                  let inner = try? PacketLayout.inbound(payload), inner.packetLength <= payload.count else {
+                return .dropped(.nextHeader)
+            }
+            burst.starts[i] = dataStart
+            burst.lengths[i] = inner.packetLength
+        case .transport:
+            // The IP header moves up against the payload, with the payload's protocol and the new lengths.
+            let oldStart = burst.starts[i]
+            let newStart = dataStart - headerEnd
+            let nextHeaderOffset = burst.itemNextHeaderOffsets[k]
+            let total = headerEnd + dataLength
+            burst.arena.withUnsafeMutableBytes { b in
+                let base = b.baseAddress!
+                (base + newStart).copyMemory(from: base + oldStart, byteCount: headerEnd)
+                base.storeBytes(of: nextHeader.rawValue, toByteOffset: newStart + nextHeaderOffset, as: UInt8.self)
+                let ip = UnsafeMutableRawBufferPointer(rebasing: b[newStart..<(newStart + total)])
+                if ip[0] >> 4 == 4 {
+                    ip.storeBytes(of: UInt16(total).bigEndian, toByteOffset: 2, as: UInt16.self)
+                    ip.storeBytes(of: 0, toByteOffset: 10, as: UInt16.self)
+                    var sum = InternetChecksum()
+                    sum.add(contiguous: UnsafeRawBufferPointer(rebasing: ip[0..<(Int(ip[0] & 0x0f) * 4)]))
+                    ip.storeBytes(of: sum.value.bigEndian, toByteOffset: 10, as: UInt16.self)
+                } else {
+                    ip.storeBytes(of: UInt16(total - 40).bigEndian, toByteOffset: 4, as: UInt16.self)
+                }
+            }
+            burst.starts[i] = newStart
+            burst.lengths[i] = total
+        default:
+            return .dropped(.malformed)
+        }
+        if let selector = sa.configuration.selector, !selector.matches(burst.packet(i)) { return .dropped(.policy) }
+        return .accepted
+    }
+}

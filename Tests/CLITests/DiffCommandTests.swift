@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+/// `ipsec-lab diff`: the JSON summary's shape, a planted disagreement's repro line run as a command, bad input.
+@Suite struct DiffCommandTests {
+    static func object(_ text: String) throws -> [String: Any] {
+        let line = try #require(text.split(separator: "\n").last.map(String.init))
+        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
+
+    @Test func jsonSummaryOfABackendCampaign() throws {
+        let r = try Tool.run(["diff", "--oracle", "backend", "--cases", "200", "--seed", "3", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try Self.object(r.stdout)
+        #expect(o["cases"] as? Int == 200)
+        #expect(o["agreements"] as? Int == 200)
+        #expect(o["disagreements"] as? Int == 0)
+        #expect(o["oracle_bugs"] as? Int == 0)
+        let modes = try #require(o["by_mode"] as? [String: [String: Int]])
+        #expect(modes.values.reduce(0) { $0 + ($1["cases"] ?? 0) } == 200)
+        for counts in modes.values {
+            #expect(Set(counts.keys) == ["cases", "agreements", "disagreements", "oracle_bugs"])
+        }
+    }
+
+    /// A planted fault makes the command exit 1 and print repro lines; each one, run as printed, reproduces its
+    /// disagreement (and the same case without the fault agrees).
+    @Test func plantedDisagreementReproducesFromItsRepro() throws {
+        let r = try Tool.run(["diff", "--oracle", "backend", "--cases", "100", "--seed", "4", "--json",
+                              "--plant-fault", "oracle-byte-64"])
+        #expect(r.status == 1)
+        let o = try Self.object(r.stdout)
+        let list = try #require(o["disagreement_list"] as? [[String: Any]])
+        #expect(list.count == o["disagreements"] as? Int)
+        let first = try #require(list.first)
+        let repro = try #require(first["repro"] as? String)
+        var words = repro.split(separator: " ").map(String.init)
+        #expect(words.removeFirst() == "ipsec-lab")
+        let again = try Tool.run(words + ["--json"])
+        #expect(again.status == 1)
+        let o2 = try Self.object(again.stdout)
+        #expect(o2["cases"] as? Int == 1)
+        #expect(o2["disagreements"] as? Int == 1)
+        let list2 = try #require(o2["disagreement_list"] as? [[String: Any]])
+        #expect(list2.first?["detail"] as? String == first["detail"] as? String)
+        let clean = try Tool.run(Array(words.prefix(while: { $0 != "--plant-fault" })))
+        #expect(clean.status == 0, "\(clean.stdout)")
+        #expect(clean.stdout.contains("1 cases, 1 agreements, 0 disagreements"))
+    }
+
+    @Test func badOptionsGiveOneErrorLine() throws {
+        let r = try Tool.run(["diff", "--oracle", "nonesuch"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("nonesuch"))
+        let r2 = try Tool.run(["diff", "--oracle", "backend", "--cases", "0"])
+        #expect(r2.status != 0)
+        #expect(r2.stderr.contains("--cases"))
+        expectOneLineError(try Tool.run(["diff", "--oracle", "backend", "--vectors", Tool.root.appendingPathComponent("vectors").path]),
+                           mentioning: "scapy or tshark")
+        expectOneLineError(try Tool.run(["diff", "--oracle", "tshark", "--vectors", "/nonexistent/vectors"]),
+                           mentioning: "not a directory")
+    }
+
+    /// The report's differential section runs the three oracles and writes the data behind its table.
+    @Test func reportHasADifferentialSection() throws {
+        let dir = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try Tool.run(["report", "--quick", "--out", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let markdown = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(markdown.contains("## 6. Differential testing") || markdown.contains("Differential testing"))
+        #expect(markdown.contains("against 3 oracles, 0 disagreements"))
+        let csv = try String(contentsOf: dir.appendingPathComponent("data/differential.csv"), encoding: .utf8)
+        let rows = csv.split(separator: "\n").dropFirst()
+        #expect(rows.map { $0.split(separator: ",").first.map(String.init) ?? "" } == ["backend", "scapy", "tshark"])
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("data/differential.json").path))
+    }
+}
