@@ -74,5 +74,21 @@ import Testing
         let rows = csv.split(separator: "\n").dropFirst()
         #expect(rows.map { $0.split(separator: ",").first.map(String.init) ?? "" } == ["backend", "scapy", "tshark"])
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("data/differential.json").path))
+
+        // The same report's fuzzing section: a supervised campaign of every listed target, none crashing.
+        #expect(markdown.contains("## 5. Fuzzing"))
+        #expect(!markdown.contains("not yet available"))
+        let targets = try Tool.run(["fuzz", "--list"]).stdout.split(separator: "\n")
+            .compactMap { $0.split(separator: " ").first.map(String.init) }
+        let fuzzCSV = try String(contentsOf: dir.appendingPathComponent("data/fuzzing.csv"), encoding: .utf8)
+        let fuzzRows = fuzzCSV.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        #expect(fuzzRows.count >= 20)
+        #expect(Set(fuzzRows.compactMap(\.first)).isSubset(of: Set(targets)), "\(fuzzRows) vs \(targets)")
+        for row in fuzzRows {
+            #expect(row.count == 6, "\(row)")
+            #expect((Int(row[1]) ?? 0) >= 300, "executions: \(row)")  // --quick: 300 mutants after the seeds
+            #expect(row.last == "0", "crashes: \(row)")
+        }
+        #expect(markdown.contains("0 crashes"))
     }
 }
