@@ -45,6 +45,11 @@ public final class PacketBurst {
     let itemNextHeaderOffsets: UnsafeMutablePointer<Int>
     let itemSPIs: UnsafeMutablePointer<UInt32>
     var header: [UInt8] = []
+    /// The staged (split) path of BurstStages.swift: how many items are staged, each one's SA, and whether the
+    /// crypto call that took it failed.
+    var staged = 0
+    var itemOwners: [SecurityAssociation?]
+    var itemFailed: [Bool]
     var scratchOut: [UInt8] = []
     var scratchIn: [UInt8] = []
 
@@ -67,6 +72,8 @@ public final class PacketBurst {
         itemNextHeaderOffsets = Self.integers(capacity)
         itemSPIs = .allocate(capacity: capacity)
         itemSPIs.initialize(repeating: 0, count: capacity)
+        itemOwners = [SecurityAssociation?](repeating: nil, count: capacity)
+        itemFailed = [Bool](repeating: false, count: capacity)
         header.reserveCapacity(64)
         scratchOut.reserveCapacity(slotLength)
         scratchIn.reserveCapacity(slotLength)
@@ -88,7 +95,13 @@ public final class PacketBurst {
     }
 
     /// Empties the burst (the arena stays).
-    public func removeAll() { count = 0 }
+    public func removeAll() {
+        count = 0
+        if staged > 0 {
+            for k in 0..<staged { itemOwners[k] = nil }
+            staged = 0
+        }
+    }
 
     /// Copies `packet` into the next slot. False when the burst is full or the packet longer than a slot takes.
     @discardableResult
@@ -226,7 +239,7 @@ extension Outbound {
 
     /// Lays out ESP around packet `i` in its slot (outer header or moved IP header, ESP header, IV, padding, trailer,
     /// room for the ICV) and records it as burst item `item`. False when this packet needs the per-packet path.
-    private static func layOutESP(_ burst: PacketBurst, _ i: Int, sa: SecurityAssociation, item: Int)
+    static func layOutESP(_ burst: PacketBurst, _ i: Int, sa: SecurityAssociation, item: Int)
         throws(CoreError) -> Bool
     {
         let config = sa.configuration
@@ -386,8 +399,8 @@ extension Inbound {
     /// The checks before any crypto (SA lookup, replay, lifetime, lengths) for packet `i`; records it as item
     /// `item` and returns its SA when the burst opens it. Otherwise the packet is finished here (dropped, or opened
     /// on the per-packet path) and nil is returned.
-    private static func prepareESP(_ burst: PacketBurst, _ i: Int, sad: SADatabase, item: Int)
-        -> SecurityAssociation?
+    static func prepareESP(_ burst: PacketBurst, _ i: Int, sad: SADatabase, item: Int,
+                           declined: UnsafeMutablePointer<Bool>? = nil) -> SecurityAssociation?
     {
         // Read what the checks need from a slice that is gone before anything writes to the arena (a live slice
         // would make the write copy the arena).
@@ -418,6 +431,11 @@ extension Inbound {
             sa = found
         }
         guard let sa, let t = sa.espBurst else {
+            // The staged path opens such packets itself, through the node.
+            if let declined {
+                declined.pointee = true
+                return nil
+            }
             let result = unprotect(burst.packet(i), sad: sad, into: &burst.scratchOut, scratch: &burst.scratchIn)
             burst.inboundResults[i] = result
             if !burst.replace(i, with: burst.scratchOut) { burst.lengths[i] = 0 }
@@ -481,35 +499,40 @@ extension Inbound {
                 return true
             }
         }
-        for k in 0..<count {
-            let i = burst.itemSlots[k]
-            let sequence = burst.itemSequences[k]
-            // The result is made once, here: building it costs reference counting (its mode name).
-            var result = espResult(sa, spi: burst.itemSPIs[k])
-            let headerEnd = burst.lengths[i]
-            let verdict: InboundVerdict = failed ? .dropped(.malformed)
-                : finish(burst, i, item: k, headerEnd: headerEnd, sa: sa, t: t)
-            result.verdict = verdict
-            switch verdict {
-            case .accepted:
-                result.sequence = sequence
-                sa.accept(sequence: sequence)
-                sa.counters.acceptedPackets += 1
-                sa.counters.acceptedBytes += burst.lengths[i]
-                if sa.configuration.lifetime.softReached(packets: UInt64(sa.counters.acceptedPackets),
-                                                         usedBytes: UInt64(sa.counters.acceptedBytes)) {
-                    sa.counters.softLifetimeReached = true
-                }
-            case .dropped(let reason):
-                if reason == .dummy || reason == .nextHeader || reason == .policy {
-                    result.sequence = sequence
-                }
-                if reason == .dummy { sa.accept(sequence: sequence) }
-                sa.counters.drop(reason)
-                burst.lengths[i] = 0
+        for k in 0..<count { finishItem(burst, k, sa: sa, t: t, failed: failed) }
+    }
+
+    /// After the crypto: the verdict of item `k` (replay and lifetime again, ICV, padding, mode), and the SA's state
+    /// updated for it. In input order, on the thread that owns the SA.
+    static func finishItem(_ burst: PacketBurst, _ k: Int, sa: SecurityAssociation, t: ESPBurstTransform,
+                           failed: Bool) {
+        let i = burst.itemSlots[k]
+        let sequence = burst.itemSequences[k]
+        // The result is made once, here: building it costs reference counting (its mode name).
+        var result = espResult(sa, spi: burst.itemSPIs[k])
+        let headerEnd = burst.lengths[i]
+        let verdict: InboundVerdict = failed ? .dropped(.malformed)
+            : finish(burst, i, item: k, headerEnd: headerEnd, sa: sa, t: t)
+        result.verdict = verdict
+        switch verdict {
+        case .accepted:
+            result.sequence = sequence
+            sa.accept(sequence: sequence)
+            sa.counters.acceptedPackets += 1
+            sa.counters.acceptedBytes += burst.lengths[i]
+            if sa.configuration.lifetime.softReached(packets: UInt64(sa.counters.acceptedPackets),
+                                                     usedBytes: UInt64(sa.counters.acceptedBytes)) {
+                sa.counters.softLifetimeReached = true
             }
-            burst.inboundResults[i] = result
+        case .dropped(let reason):
+            if reason == .dummy || reason == .nextHeader || reason == .policy {
+                result.sequence = sequence
+            }
+            if reason == .dummy { sa.accept(sequence: sequence) }
+            sa.counters.drop(reason)
+            burst.lengths[i] = 0
         }
+        burst.inboundResults[i] = result
     }
 
     /// After the ICV: the strict padding check, then the mode's decapsulation in place, then the selector check.

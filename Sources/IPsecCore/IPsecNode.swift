@@ -102,6 +102,11 @@ public final class IPsecNode {
         /// IPComp layers decompressed.
         public var decompressed = 0
 
+        public init(verdict: InboundVerdict, layers: [InboundResult] = []) {
+            self.verdict = verdict
+            self.layers = layers
+        }
+
         /// The mode-matrix name of what was opened: `tunnel-esp`, `transport-ah+esp`, …
         public var modeName: String? {
             guard let first = layers.first, let mode = first.mode else { return nil }
@@ -114,12 +119,23 @@ public final class IPsecNode {
 
     /// Opens every IPsec and IPComp layer of `packet` and applies the inbound policy check.
     public func inbound(_ packet: ArraySlice<UInt8>, into out: inout [UInt8], scratch: inout [UInt8]) -> InboundOutcome {
+        inbound(packet, opened: nil, into: &out, scratch: &scratch)
+    }
+
+    /// As `inbound(_:into:scratch:)`, for a packet whose outermost layer was opened elsewhere (a staged burst):
+    /// `packet` is what that layer held and `opened` its accepted result.
+    public func inbound(_ packet: ArraySlice<UInt8>, opened: InboundResult?, into out: inout [UInt8],
+                        scratch: inout [UInt8]) -> InboundOutcome {
         var outcome = InboundOutcome(verdict: .accepted)
         var current = Array(packet)
         var next: [UInt8] = []
         var applied: [(SATemplate.TemplateProtocol, SAMode)] = []
+        if let r = opened {
+            outcome.layers.append(r)
+            if let p = r.protocol, let m = r.mode { applied.append((p == .esp ? .esp : .ah, m == .tunnelHC ? .tunnel : m)) }
+        }
         var finished = false
-        for _ in 0...Self.maximumBundleDepth {
+        for _ in 0..<(Self.maximumBundleDepth + (opened == nil ? 1 : 0)) {
             let r = Inbound.unprotect(current[...], sad: sad, into: &next, scratch: &scratch)
             switch r.verdict {
             case .accepted:

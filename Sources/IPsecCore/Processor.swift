@@ -269,7 +269,7 @@ public enum Inbound {
 
     /// Whether the IPv4 header at the start of `packet` (whose length the layout has checked) sums to zero, summed
     /// from the bytes in place (the generic checksum entry point costs more than the 20 bytes it sums).
-    private static func ipv4HeaderChecksumHolds(_ packet: ArraySlice<UInt8>) -> Bool {
+    static func ipv4HeaderChecksumHolds(_ packet: ArraySlice<UInt8>) -> Bool {
         let ihl = Int(packet[packet.startIndex] & 0x0f) * 4
         return packet.withUnsafeBytes { bytes in
             var sum = InternetChecksum()

@@ -78,9 +78,15 @@ public struct JobSummary: Sendable {
 /// Capture-level jobs: read a capture, run every packet through the data plane, write a capture with the input's link
 /// type. Streaming: one packet in memory at a time.
 public enum CaptureJobs {
+    /// The most workers `jobs` may name.
+    public static let maximumJobs = StagedJobs.maximumJobs
+
     /// Protects every IP packet an SA applies to; other frames are copied unchanged. With `dummyEvery` N > 0, a dummy
     /// packet (RFC 4303 §2.6, next header 59) from the first tunnel-mode ESP SA follows every N protected packets.
-    public static func encap(input: String, output: String, sas: SASet, dummyEvery: Int = 0) throws -> JobSummary {
+    /// With `jobs` N > 1 the crypto runs on N threads (StagedJobs.swift); the output is the same byte for byte.
+    public static func encap(input: String, output: String, sas: SASet, dummyEvery: Int = 0,
+                             jobs: Int = 1) throws -> JobSummary {
+        try checkJobs(jobs)
         let dummySA = dummyEvery > 0
             ? sas.all.first { $0.configuration.protocol == .esp && $0.configuration.mode != .transport } : nil
         if dummyEvery > 0, dummySA == nil {
@@ -89,6 +95,10 @@ public enum CaptureJobs {
         let reader = try CaptureReader(path: input)
         try checkLinkType(reader)
         let writer = try CaptureWriter(path: output, linkType: reader.linkType, snapshotLength: 262_144)
+        if jobs > 1 {
+            return try StagedJobs.encap(reader: reader, writer: writer, sas: sas, dummySA: dummySA,
+                                        dummyEvery: dummyEvery, jobs: jobs)
+        }
         var summary = JobSummary()
         var out: [UInt8] = []
         var frame: [UInt8] = []
@@ -149,12 +159,19 @@ public enum CaptureJobs {
 
     /// Opens every IPsec packet with the SA it names and writes the packet that was protected. Packets that carry no
     /// IPsec are left out unless `keepOther` is set. With `keepVerdicts` off, no per-packet verdict is kept, so that
-    /// memory stays flat whatever the capture's size (the counts are kept either way).
+    /// memory stays flat whatever the capture's size (the counts are kept either way). With `jobs` N > 1 the ICV
+    /// checks and decryption run on N threads, the anti-replay check and update stay in input order (StagedJobs.swift);
+    /// the output and verdicts are the same.
     public static func decap(input: String, output: String, sas: SASet, keepOther: Bool = false,
-                             keepVerdicts: Bool = true) throws -> JobSummary {
+                             keepVerdicts: Bool = true, jobs: Int = 1) throws -> JobSummary {
+        try checkJobs(jobs)
         let reader = try CaptureReader(path: input)
         try checkLinkType(reader)
         let writer = try CaptureWriter(path: output, linkType: reader.linkType, snapshotLength: 262_144)
+        if jobs > 1 {
+            return try StagedJobs.decap(reader: reader, writer: writer, sas: sas, keepOther: keepOther,
+                                        keepVerdicts: keepVerdicts, jobs: jobs)
+        }
         var summary = JobSummary()
         var out: [UInt8] = [], scratch: [UInt8] = [], frame: [UInt8] = []
         do {
@@ -199,6 +216,12 @@ public enum CaptureJobs {
         return summary
     }
 
+    static func checkJobs(_ jobs: Int) throws {
+        guard (1...maximumJobs).contains(jobs) else {
+            throw CoreError(.badConfiguration, "jobs must be between 1 and \(maximumJobs), not \(jobs)")
+        }
+    }
+
     static func checkLinkType(_ reader: CaptureReader) throws {
         guard reader.linkType.isSupportedByLinkLayer else {
             throw CaptureError(.unsupported, path: reader.path,
@@ -209,9 +232,14 @@ public enum CaptureJobs {
     /// The IP packet `packet` in a frame with the same link header as `like`, its EtherType or family adjusted if the
     /// IP version changed (an IPv4 packet in an IPv6 tunnel, say).
     static func reframe(_ packet: [UInt8], like: LinkFrame, linkType: LinkType, into frame: inout [UInt8]) throws {
+        try reframe(packet, header: like.header, linkType: linkType, into: &frame)
+    }
+
+    static func reframe(_ packet: some Collection<UInt8>, header like: LinkHeader, linkType: LinkType,
+                        into frame: inout [UInt8]) throws {
         frame.removeAll(keepingCapacity: true)
         let version: IPVersion = packet.first.map { $0 >> 4 == 6 ? .v6 : .v4 } ?? .v4
-        var header = like.header.withIPVersion(version)
+        var header = like.withIPVersion(version)
         if linkType == .ipv4 || linkType == .ipv6, version != (linkType == .ipv4 ? .v4 : .v6) {
             throw CaptureError(.unsupported, path: "", reason: "a \(linkType.name) capture cannot hold \(version) packets")
         }

@@ -30,14 +30,19 @@ struct Encap: ParsableCommand {
     @Flag(help: "Print a JSON summary.")
     var json = false
 
+    @Option(help: "Threads for the crypto (1 to 64); the output is the same for any number.")
+    var jobs: Int = 1
+
     @OptionGroup var crypto: BackendOption
 
     func run() throws {
         try runReportingErrors {
             try crypto.apply()
             guard dummyEvery >= 0 else { throw ValidationError("--dummy-every must not be negative") }
+            try checkJobs(jobs)
             let sas = try SASet(files: saFiles, seed: seed)
-            let summary = try CaptureJobs.encap(input: input, output: output, sas: sas, dummyEvery: dummyEvery)
+            let summary = try CaptureJobs.encap(input: input, output: output, sas: sas, dummyEvery: dummyEvery,
+                                                jobs: jobs)
             let out = StandardOutput()
             defer { out.flush() }
             if json {
@@ -78,15 +83,19 @@ struct Decap: ParsableCommand {
     @Flag(help: "Print a JSON summary with per-packet verdicts.")
     var json = false
 
+    @Option(help: "Threads for the ICV checks and decryption (1 to 64); replay checks stay in input order, and the output and verdicts are the same for any number.")
+    var jobs: Int = 1
+
     @OptionGroup var crypto: BackendOption
 
     func run() throws {
         try runReportingErrors {
             try crypto.apply()
+            try checkJobs(jobs)
             let sas = try SASet(files: saFiles)
             // Per-packet verdicts only for --json, which prints them: without it memory stays flat on any capture.
             let summary = try CaptureJobs.decap(input: input, output: output, sas: sas, keepOther: keepOther,
-                                                keepVerdicts: json)
+                                                keepVerdicts: json, jobs: jobs)
             let out = StandardOutput()
             defer { out.flush() }
             if json {
@@ -101,5 +110,12 @@ struct Decap: ParsableCommand {
                 }
             }
         }
+    }
+}
+
+/// `--jobs` out of range: one error line before anything is read or written.
+private func checkJobs(_ jobs: Int) throws {
+    guard (1...CaptureJobs.maximumJobs).contains(jobs) else {
+        throw ValidationError("--jobs must be between 1 and \(CaptureJobs.maximumJobs)")
     }
 }
