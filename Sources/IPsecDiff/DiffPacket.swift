@@ -161,36 +161,7 @@ enum DiffPacket {
         return (min(off, p.count), nh)
     }
 
-    static func hex(_ bytes: some Collection<UInt8>) -> String {
-        let digits: [Character] = Array("0123456789abcdef")
-        var s = ""
-        s.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            s.append(digits[Int(b >> 4)])
-            s.append(digits[Int(b & 0x0f)])
-        }
-        return s
-    }
+    static func hex(_ bytes: some Collection<UInt8>) -> String { hexString(bytes) }
 
-    static func unhex(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count / 2)
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 48...57: c - 48
-            case 97...102: c - 87
-            case 65...70: c - 55
-            default: nil
-            }
-        }
-        var i = 0
-        while i < utf8.count {
-            guard let h = nibble(utf8[i]), let l = nibble(utf8[i + 1]) else { return nil }
-            out.append(h << 4 | l)
-            i += 2
-        }
-        return out
-    }
+    static func unhex(_ text: String) -> [UInt8]? { bytes(fromHex: text) }
 }

@@ -234,7 +234,7 @@ public enum VectorReader {
 
         func hexBytes(_ v: VJSON?, _ path: String) throws(VectorError) -> [UInt8] {
             let s = try string(v, path)
-            guard let b = bytesFromHex(s) else { throw fail(path, "must be hex bytes (an even number of hex digits)") }
+            guard let b = bytes(fromHex: s) else { throw fail(path, "must be hex bytes (an even number of hex digits)") }
             return b
         }
 

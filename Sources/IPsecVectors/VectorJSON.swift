@@ -260,32 +260,9 @@ func hexString(_ bytes: some Collection<UInt8>) -> String {
     return String(decoding: out, as: UTF8.self)
 }
 
-/// Bytes from hex text (even length, no separators); nil for anything else.
-func bytesFromHex(_ text: String) -> [UInt8]? {
-    let u = Array(text.utf8)
-    guard u.count % 2 == 0 else { return nil }
-    func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: c - 0x30
-        case 0x61...0x66: c - 0x61 + 10
-        case 0x41...0x46: c - 0x41 + 10
-        default: nil
-        }
-    }
-    var out: [UInt8] = []
-    out.reserveCapacity(u.count / 2)
-    var i = 0
-    while i < u.count {
-        guard let hi = nibble(u[i]), let lo = nibble(u[i + 1]) else { return nil }
-        out.append(hi << 4 | lo)
-        i += 2
-    }
-    return out
-}
-
 /// Hex text in Swift source (whitespace ignored); traps on bad hex — for literal data only.
 func hex(_ text: String) -> [UInt8] {
     let clean = String(text.filter { !$0.isWhitespace })
-    guard let b = bytesFromHex(clean) else { preconditionFailure("bad hex literal") }
+    guard let b = bytes(fromHex: clean) else { preconditionFailure("bad hex literal") }
     return b
 }
