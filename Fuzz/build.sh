@@ -33,10 +33,10 @@ IPSECLAB_FUZZ_TARGET=list "$BIN" | while read -r target max_len; do
     rm -f "$OUT/${target}_seed_corpus.zip"
     files=()
     [[ -d "$ROOT/corpora/$target" ]] && files+=("$ROOT/corpora/$target"/*)
-    # Fixed reproducers only: an *.unfixed one (reported, not yet fixed) would stop every run at its first input.
+    # Every reproducer (each is committed with its fix); not the logs or notes beside them.
     if [[ -d "$ROOT/corpora/regressions/$target" ]]; then
         for f in "$ROOT/corpora/regressions/$target"/*; do
-            case "$f" in *.unfixed|*.log|*.md) ;; *) files+=("$f") ;; esac
+            case "$f" in *.log|*.md) ;; *) files+=("$f") ;; esac
         done
     fi
     if ((${#files[@]})); then zip -q -j "$OUT/${target}_seed_corpus.zip" "${files[@]}"; fi

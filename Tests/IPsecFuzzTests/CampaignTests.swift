@@ -15,24 +15,19 @@ import Testing
     }
 
     /// Supervised, as `ipsec-lab fuzz` runs it: a crash is recorded as a test failure with its reproducer, and the
-    /// other targets go on. Crashes already reported (`*.unfixed` regressions) are known issues.
+    /// other targets go on. There is no known-issue list: every crash must be fixed (its reproducer kept under
+    /// corpora/regressions).
     @Test(arguments: FuzzTargets.listed.map(\.name))
     func shortCampaign(_ name: String) throws {
         let target = try #require(FuzzTargets.named(name))
         let crashes = try temporaryDirectory()
-        // Reproducers of known, unfixed crashes first: their crashes are then known to the campaign.
-        let unfixed = unfixedReproducers(name)
-        if !unfixed.isEmpty { _ = try replaySupervised(target, unfixed, crashes: crashes) }
         let options = testOptions(seed: 7, runs: Self.runs(target), crashes: crashes)
         let executor = SupervisedExecutor(target: target, executable: toolBinary, options: options)
         let report = try FuzzCampaign(target: target, options: options, executor: executor).run()
-        for c in report.crashes where !c.isNew {
-            withKnownIssue("reported, not fixed yet") { Issue.record("\(name): \(c.signature)") }
+        for c in report.crashes {
+            Issue.record("\(name): crash \(c.kind): \(c.signature); reproducer \(c.reproducer)")
         }
-        for c in report.crashes where c.isNew {
-            Issue.record("\(name): new crash \(c.kind): \(c.signature); reproducer \(c.reproducer)")
-        }
-        if report.crashes.allSatisfy({ !$0.isNew }) { try? FileManager.default.removeItem(at: crashes) }
+        if report.crashes.isEmpty { try? FileManager.default.removeItem(at: crashes) }
         #expect(report.executions >= Self.runs(target))
         #expect(report.corpusSize > 3, "\(name): corpus \(report.corpusSize)")
         #expect(report.features > 3, "\(name): \(report.features) features")

@@ -64,24 +64,3 @@ func testOptions(seed: UInt64, runs: Int, crashes: URL) -> FuzzOptions {
     options.timeoutSeconds = 20
     return options
 }
-
-/// The reproducers of crashes reported but not fixed yet: `corpora/regressions/<target>/*.unfixed`.
-func unfixedReproducers(_ target: String) -> [URL] {
-    let dir = packageRoot.appendingPathComponent("corpora/regressions/\(target)")
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-    return names.filter { $0.hasSuffix(".unfixed") }.sorted().map { dir.appendingPathComponent($0) }
-}
-
-/// Replays `files` in supervised workers (a crash cannot take the test down), saving what crashes under `crashes`.
-func replaySupervised(_ target: FuzzTarget, _ files: [URL], crashes: URL) throws -> FuzzReport {
-    let corpus = try temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: corpus) }
-    for (i, file) in files.enumerated() {
-        try FileManager.default.copyItem(at: file, to: corpus.appendingPathComponent("input-\(i)"))
-    }
-    var options = testOptions(seed: 1, runs: 0, crashes: crashes)
-    options.useBuiltInSeeds = false
-    options.corpusDirectory = corpus.path
-    let executor = SupervisedExecutor(target: target, executable: toolBinary, options: options)
-    return try FuzzCampaign(target: target, options: options, executor: executor).run()
-}
