@@ -46,6 +46,25 @@ public struct JobSummary: Sendable {
     /// Packets decap opened with confidentiality-only ESP.
     public var insecure = 0
 
+    /// Counts what encap does with a packet the node did not protect, for both encap paths (one job and
+    /// `--jobs N`): true when the packet goes out unchanged (a bypass policy), false when it is left out (a discard
+    /// policy, no SA).
+    mutating func countUnprotected(_ verdict: IPsecNode.OutboundVerdict) -> Bool {
+        switch verdict {
+        case .protected: preconditionFailure("a protected packet is not counted here")
+        case .bypassed:
+            passedThrough += 1
+            packetsOut += 1
+            return true
+        case .discarded:
+            unprotectable["discard-policy", default: 0] += 1
+            return false
+        case .noSA:
+            unprotectable["no-sa", default: 0] += 1
+            return false
+        }
+    }
+
     public var droppedTotal: Int { dropped.values.reduce(0, +) }
 
     /// One line per drop reason, ordered by reason.
@@ -113,19 +132,9 @@ public enum CaptureJobs {
                     continue
                 }
                 do {
-                    switch try sas.node.outbound(link.payload, into: &out) {
-                    case .protected:
-                        break
-                    case .bypassed:
-                        summary.passedThrough += 1
-                        try writer.write(record)
-                        summary.packetsOut += 1
-                        continue
-                    case .discarded:
-                        summary.unprotectable["discard-policy", default: 0] += 1
-                        continue
-                    case .noSA:
-                        summary.unprotectable["no-sa", default: 0] += 1
+                    let verdict = try sas.node.outbound(link.payload, into: &out)
+                    guard case .protected = verdict else {
+                        if summary.countUnprotected(verdict) { try writer.write(record) }
                         continue
                     }
                 } catch let error as CoreError {

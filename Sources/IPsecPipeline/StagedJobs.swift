@@ -367,21 +367,12 @@ enum StagedJobs {
                     }
                 } else {
                     do {
-                        switch try node.outbound(link.payload, into: &out) {
-                        case .protected:
-                            chunk.outputs.append(.packet(r, link.header, out))
-                        case .bypassed:
-                            summary.passedThrough += 1
-                            chunk.outputs.append(.record(r))
-                            summary.packetsOut += 1
-                            continue
-                        case .discarded:
-                            summary.unprotectable["discard-policy", default: 0] += 1
-                            continue
-                        case .noSA:
-                            summary.unprotectable["no-sa", default: 0] += 1
+                        let verdict = try node.outbound(link.payload, into: &out)
+                        guard case .protected = verdict else {
+                            if summary.countUnprotected(verdict) { chunk.outputs.append(.record(r)) }
                             continue
                         }
+                        chunk.outputs.append(.packet(r, link.header, out))
                     } catch let error as CoreError {
                         summary.unprotectable[error.code.rawValue, default: 0] += 1
                         continue
