@@ -10,8 +10,10 @@ public final class SecurityAssociation {
     /// with; it wraps `esp` as its OpenSSL reference.
     let espBurst: ESPBurstTransform?
     let ah: AHTransform?
-    /// The library that runs this SA's ESP crypto (OpenSSL when libipsec-mb lacks the algorithm or is absent).
-    public var cryptoImplementation: CryptoImplementation { espBurst?.implementation ?? .openSSL }
+    /// The library that runs this SA's ESP or AH crypto (OpenSSL when libipsec-mb lacks the algorithm or is absent).
+    public var cryptoImplementation: CryptoImplementation {
+        espBurst?.implementation ?? ah?.implementation ?? .openSSL
+    }
     var ivSource: IVSource
     /// Where fresh outer-header identification values come from (tunnel mode over IPv4).
     var identificationSource: IVSource
@@ -32,8 +34,8 @@ public final class SecurityAssociation {
     /// - Parameters:
     ///   - ivSource: per-packet IVs (`.random` unless a test or `--seed` asks otherwise).
     ///   - identificationSource: outer IPv4 identification values in tunnel mode.
-    ///   - implementation: the crypto library for ESP (`CryptoImplementation.preferred` unless named); libipsec-mb
-    ///     falls back to OpenSSL for what it lacks.
+    ///   - implementation: the crypto library for ESP and AH (`CryptoImplementation.preferred` unless named);
+    ///     libipsec-mb falls back to OpenSSL for what it lacks.
     public init(_ configuration: SAConfiguration, ivSource: IVSource = .random,
                 identificationSource: IVSource = .random,
                 implementation: CryptoImplementation = CryptoImplementation.preferred) throws(CoreError) {
@@ -73,7 +75,8 @@ public final class SecurityAssociation {
                 guard configuration.mode != .tunnelHC else {
                     throw CoreError(.badConfiguration, "\(label): the compressed tunnel is an ESP mode")
                 }
-                ah = try AHTransform(algorithm, key: configuration.integrityKey, ivSource: ivSource)
+                ah = try AHTransform(algorithm, key: configuration.integrityKey, ivSource: ivSource,
+                                     implementation: implementation)
                 esp = nil
                 espBurst = nil
             default:

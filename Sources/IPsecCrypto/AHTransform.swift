@@ -14,14 +14,21 @@ import COpenSSL
 /// the IV as sent and zeroes only the tag position: the GCM AAD is prefix ‖ IV ‖ 16 zero bytes ‖ suffix (‖ ESN high),
 /// with empty plaintext. (No independent AH-GMAC implementation was available to check this reading against.)
 ///
-/// One per SA and direction; reuses its OpenSSL contexts for every packet; not thread-safe.
+/// It runs on OpenSSL (the reference) or on libipsec-mb, which has every AH algorithm (docs/ipsec-mb.md, "AH"); both
+/// give the same ICVs. One per SA and direction; reuses its contexts and working memory for every packet (no heap
+/// allocation per packet once warm); not thread-safe.
 public final class AHTransform {
     public let algorithm: AHAlgorithm
     /// Length of the ICV field, before any alignment padding (GMAC: 24).
     public let icvLength: Int
+    /// The library that computes this transform's ICVs: libipsec-mb when it was asked for and is usable here (it
+    /// refuses no AH algorithm), OpenSSL otherwise.
+    public let implementation: CryptoImplementation
 
     private let mac: MACContext?
     private let gmac: CipherContext?
+    private let fast: IPsecMBAH?
+    private let isGMAC: Bool
     private var ivSource: IVSource
     private let label: String
     private let scratch: UnsafeMutableRawPointer
@@ -35,7 +42,9 @@ public final class AHTransform {
     /// - Parameters:
     ///   - key: the integrity key (GMAC: key followed by its 4-byte salt).
     ///   - ivSource: where GMAC's per-packet IVs come from; unused by the other algorithms.
-    public init(_ algorithm: AHAlgorithm, key: [UInt8], ivSource: IVSource = .random) throws(CryptoError) {
+    ///   - implementation: the library to run on; libipsec-mb falls back to OpenSSL where it is not usable.
+    public init(_ algorithm: AHAlgorithm, key: [UInt8], ivSource: IVSource = .random,
+                implementation: CryptoImplementation = CryptoImplementation.preferred) throws(CryptoError) {
         self.algorithm = algorithm
         icvLength = algorithm.icvLength
         self.ivSource = ivSource
@@ -46,7 +55,13 @@ public final class AHTransform {
             let layout = integrity.saltLength > 0 ? "\(integrity.keyLength) key + \(integrity.saltLength) salt" : nil
             throw .badKeyLength(label, have: key.count, need: integrity.keyMaterialLength, layout: layout)
         }
-        if case .aesGMAC(let bits) = integrity {
+        if case .aesGMAC = integrity { isGMAC = true } else { isGMAC = false }
+        fast = implementation == .ipsecMB ? IPsecMBAH(algorithm, key: key) : nil
+        self.implementation = fast == nil ? .openSSL : .ipsecMB
+        if fast != nil {
+            mac = nil
+            gmac = nil
+        } else if case .aesGMAC(let bits) = integrity {
             gmac = try withBytes(key) { material throws(CryptoError) in
                 try CipherContext(name: "AES-\(bits)-GCM", key: UnsafeRawBufferPointer(rebasing: material[0..<bits / 8]),
                                   encrypting: true, label: label)
@@ -80,16 +95,16 @@ public final class AHTransform {
         guard icv.count == icvLength else {
             throw .bufferSize(label, "ICV buffer is \(icv.count) bytes, needs \(icvLength)")
         }
-        if gmac != nil {
+        if isGMAC {
             let iv = UnsafeMutableRawBufferPointer(rebasing: icv[0..<8])
             try ivSource.fill(iv, sequence: sequenceNumber)
             try gmacTag(prefix: prefix, iv: UnsafeRawBufferPointer(iv), suffix: suffix,
                         sequenceNumber: sequenceNumber, extendedSequenceNumbers: extendedSequenceNumbers)
-            icv.baseAddress!.advanced(by: 8).copyMemory(from: scratch.advanced(by: Self.macOffset), byteCount: 16)
+            icv.baseAddress!.advanced(by: 8).copyMemory(from: computed, byteCount: 16)
         } else {
             try macICV(prefix: prefix, suffix: suffix, sequenceNumber: sequenceNumber,
                        extendedSequenceNumbers: extendedSequenceNumbers)
-            icv.baseAddress!.copyMemory(from: scratch.advanced(by: Self.macOffset), byteCount: icvLength)
+            icv.baseAddress!.copyMemory(from: computed, byteCount: icvLength)
         }
     }
 
@@ -99,20 +114,30 @@ public final class AHTransform {
         guard icv.count == icvLength else {
             throw .bufferSize(label, "ICV buffer is \(icv.count) bytes, needs \(icvLength)")
         }
-        if gmac != nil {
+        if isGMAC {
             try gmacTag(prefix: prefix, iv: UnsafeRawBufferPointer(rebasing: icv[0..<8]), suffix: suffix,
                         sequenceNumber: sequenceNumber, extendedSequenceNumbers: extendedSequenceNumbers)
-            return constantTimeEqual(UnsafeRawBufferPointer(start: scratch.advanced(by: Self.macOffset), count: 16),
+            return constantTimeEqual(UnsafeRawBufferPointer(start: computed, count: 16),
                                      UnsafeRawBufferPointer(rebasing: icv[8..<24]))
         }
         try macICV(prefix: prefix, suffix: suffix, sequenceNumber: sequenceNumber,
                    extendedSequenceNumbers: extendedSequenceNumbers)
-        return constantTimeEqual(UnsafeRawBufferPointer(start: scratch.advanced(by: Self.macOffset), count: icvLength),
-                                 icv)
+        return constantTimeEqual(UnsafeRawBufferPointer(start: computed, count: icvLength), icv)
+    }
+
+    /// Where the last `macICV` or `gmacTag` left its result.
+    private var computed: UnsafeRawPointer {
+        fast?.tag ?? UnsafeRawPointer(scratch.advanced(by: Self.macOffset))
     }
 
     private func macICV(prefix: UnsafeRawBufferPointer, suffix: UnsafeRawBufferPointer, sequenceNumber: UInt64,
                         extendedSequenceNumbers: Bool) throws(CryptoError) {
+        if let fast {
+            guard fast.mac(prefix: prefix, suffix: suffix, sequenceNumber: sequenceNumber,
+                           extendedSequenceNumbers: extendedSequenceNumbers)
+            else { throw CryptoError(.backend, algorithm: "libipsec-mb", reason: "\(label): the MAC job failed") }
+            return
+        }
         let mac = mac!
         try mac.begin()
         try mac.update(prefix)
@@ -127,6 +152,12 @@ public final class AHTransform {
 
     private func gmacTag(prefix: UnsafeRawBufferPointer, iv: UnsafeRawBufferPointer, suffix: UnsafeRawBufferPointer,
                          sequenceNumber: UInt64, extendedSequenceNumbers: Bool) throws(CryptoError) {
+        if let fast {
+            guard fast.gmac(prefix: prefix, iv: iv.baseAddress!, suffix: suffix, sequenceNumber: sequenceNumber,
+                            extendedSequenceNumbers: extendedSequenceNumbers)
+            else { throw CryptoError(.backend, algorithm: "libipsec-mb", reason: "\(label): GMAC failed") }
+            return
+        }
         let gmac = gmac!
         let nonce = scratch.advanced(by: Self.nonceOffset)
         nonce.copyMemory(from: scratch.advanced(by: Self.saltOffset), byteCount: 4)

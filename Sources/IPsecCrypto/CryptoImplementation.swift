@@ -37,4 +37,13 @@ public enum IPsecMB {
     public static func supports(_ algorithm: ESPAlgorithm) -> Bool {
         isAvailable && IPsecMBESP.parameters(algorithm) != nil
     }
+
+    /// Whether libipsec-mb runs AH `algorithm` here: every AH algorithm when the library is usable
+    /// (`AHTransform.implementation` says what a transform got).
+    public static func supports(_ algorithm: AHAlgorithm) -> Bool {
+        guard isAvailable else { return false }
+        if case .aesGMAC = algorithm.integrity { return true }
+        guard let esp = try? ESPAlgorithm(encryption: .null, integrity: algorithm.integrity) else { return false }
+        return IPsecMBESP.parameters(esp) != nil
+    }
 }

@@ -91,4 +91,10 @@ int ipseclab_mb_gmac(ipseclab_mb_esp *esp, const uint8_t *iv, const uint8_t *con
 size_t ipseclab_mb_raw(ipseclab_mb_esp *esp, int decrypt, uint8_t *const *buffers, size_t count, uint64_t length,
                        uint64_t rounds, uint8_t *tags);
 
+
+/// AH: one MAC (HMAC, XCBC, CMAC; contexts made with IPSECLAB_MB_CIPHER_NULL) over `length` contiguous bytes from
+/// `src`, `tag_length` bytes into `tag`, as a job alone on a per-thread manager of the SSE code path (SHA-NI for
+/// HMAC-SHA-1/256), which does not wait for multi-buffer lanes to fill. 1 on success, 0 otherwise.
+int ipseclab_mb_mac_one(ipseclab_mb_esp *esp, uint8_t *src, uint64_t length, uint8_t *tag);
+
 #endif
