@@ -91,9 +91,13 @@ public struct MatrixCell: Hashable, Sendable, CustomStringConvertible {
         return c
     }
 
-    /// A sending SA with reproducible IVs and identifications (seeded, so runs compare byte for byte).
-    public func sender(seed: UInt64 = 7) throws -> SecurityAssociation {
-        try SecurityAssociation(configuration, ivSource: .seeded(seed), identificationSource: .seeded(seed &+ 1))
+    /// A sending SA with reproducible IVs and identifications (seeded, so runs compare byte for byte), its crypto on
+    /// `implementation` where that library runs the transform.
+    public func sender(seed: UInt64 = 7, implementation: CryptoImplementation = CryptoImplementation.preferred) throws
+        -> SecurityAssociation
+    {
+        try SecurityAssociation(configuration, ivSource: .seeded(seed), identificationSource: .seeded(seed &+ 1),
+                                implementation: implementation)
     }
 
     /// An inner IP packet of exactly `size` bytes (at least a bare header): UDP when there is room for its header,

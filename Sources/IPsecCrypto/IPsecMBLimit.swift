@@ -16,6 +16,9 @@ public final class IPsecMBLimit {
     private let buffers: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>
     private let memory: UnsafeMutableRawPointer
     private let tags: UnsafeMutablePointer<UInt8>
+    /// ENCR_NULL_AUTH_AES_GMAC runs on the direct GMAC API, as `IPsecMBESP` runs it: `ipseclab_mb_raw` fills no GMAC
+    /// jobs, so every one of them failed.
+    private let gmac: Bool
 
     /// Nil when libipsec-mb is unavailable or lacks the algorithm. `length` is the ESP payload's (a whole number of
     /// cipher blocks for CBC).
@@ -32,6 +35,7 @@ public final class IPsecMBLimit {
         }
         guard let made else { return nil }
         context = made
+        gmac = parameters.cipher == IPSECLAB_MB_CIPHER_GMAC
         self.count = count
         self.length = length
         let stride = (max(length, 1) + 63) / 64 * 64
@@ -53,6 +57,34 @@ public final class IPsecMBLimit {
     /// Seals (or opens) every buffer `rounds` times; false if the library refused a job.
     @discardableResult
     public func run(opening: Bool, rounds: Int) -> Bool {
-        ipseclab_mb_raw(context, opening ? 1 : 0, buffers, count, UInt64(length), UInt64(rounds), tags) == 0
+        if gmac { return runGMAC(rounds: rounds) }
+        return ipseclab_mb_raw(context, opening ? 1 : 0, buffers, count, UInt64(length), UInt64(rounds), tags) == 0
+    }
+
+    /// GMAC over 8 bytes of SPI ‖ sequence, the 8-byte IV and the buffer, as the ESP path feeds it (RFC 4543 §3),
+    /// one buffer after the other; sealing and opening compute the same tag.
+    private func runGMAC(rounds: Int) -> Bool {
+        // SPI ‖ sequence (8), IV (8), nonce (salt ‖ IV, 12): benchmark values.
+        let header: (UInt64, UInt64, UInt64, UInt64) = (0x0100_0000_0110_0000, 0x0807_0605_0403_0201,
+                                                        0x0807_0605_0403_0201, 0x0c0b_0a09)
+        return withUnsafeBytes(of: header) { bytes in
+            let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var ok = true
+            for _ in 0..<rounds {
+                for i in 0..<count {
+                    let parts: (UnsafePointer<UInt8>?, UnsafePointer<UInt8>?, UnsafePointer<UInt8>?) =
+                        (base, base + 8, UnsafePointer(buffers[i]))
+                    let lengths: (UInt64, UInt64, UInt64) = (8, 8, UInt64(length))
+                    let done = withUnsafeBytes(of: parts) { p in
+                        withUnsafeBytes(of: lengths) { l in
+                            ipseclab_mb_gmac(context, base + 20, p.assumingMemoryBound(to: UnsafePointer<UInt8>?.self)
+                                .baseAddress, l.assumingMemoryBound(to: UInt64.self).baseAddress, 3, tags + 64 * i)
+                        }
+                    }
+                    ok = ok && done == 1
+                }
+            }
+            return ok
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import IPsecAnalysis
+import IPsecCrypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,14 +8,16 @@ import Glibc
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Packets per second of every mode against the raw crypto limit, and heap allocations per packet.",
+        abstract: "Packets per second of every mode against both raw crypto limits, and heap allocations per packet.",
         discussion: """
             One row per mode, algorithm, inner packet size and direction (encap: Outbound.protect; decap: \
-            Inbound.unprotect), on one core over IPv4: packets/s, bytes/s of inner packets, the raw OpenSSL EVP \
-            throughput of the same transform measured in the same run on buffers of the same size (the limit), the \
-            ratio to it, and heap allocations per packet counted by the allocator. Modes by default: the seven of \
-            the matrix (tunnel-esp-hc with the host-to-host preset); algorithms: aes128gcm16, chacha20poly1305, \
-            aes128-sha256, null-sha256 and AH sha256, or 'all'. --json prints JSON Lines. See docs/performance.md.
+            Inbound.unprotect), on one core over IPv4: two limits measured in the same run on buffers of the same \
+            size — the raw OpenSSL EVP throughput of the same transform and raw libipsec-mb's, 32 buffers per call \
+            ("—" where the library does not run the transform) — and the data plane on OpenSSL and on libipsec-mb \
+            (--backend), each with packets/s, bytes/s of inner packets, its ratio to the faster limit and heap \
+            allocations per packet counted by the allocator. Modes by default: the seven of the matrix \
+            (tunnel-esp-hc with the host-to-host preset); algorithms: aes128gcm16, chacha20poly1305, aes128-sha256, \
+            null-sha256 and AH sha256, or 'all'. --json prints JSON Lines. See docs/performance.md.
             """
     )
 
@@ -33,8 +36,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seconds per timed window.")
     var seconds: Double = 0.1
 
-    @Option(help: "Windows per measurement, alternating data plane and limit; the best is kept.")
+    @Option(help: "Windows per measurement, alternating limits and data planes; the best is kept.")
     var rounds: Int = 3
+
+    @Option(help: "Data planes to measure: openssl, ipsec-mb or both (default: both when libipsec-mb runs here). Both limits are measured either way.")
+    var backend: String?
 
     @Flag(help: "JSON Lines, one object per row.")
     var json = false
@@ -44,8 +50,12 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            if let burst { return try runBurst(burst) }
+            if let burst {
+                if backend != nil { throw AnalysisError("--burst measures both backends; drop --backend") }
+                return try runBurst(burst)
+            }
             var query = BenchQuery()
+            if let backend { query.backends = try BenchQuery.parseBackends(backend) }
             if let modes {
                 switch OverheadMode.parseList(try Overhead.list(modes)) {
                 case .success(let m): query.modes = m
@@ -76,11 +86,17 @@ struct BenchCommand: ParsableCommand {
             }
             let out = StandardOutput()
             defer { out.flush() }
-            let text = json ? Bench.jsonTable(rows).jsonLines : Bench.markdownTable(rows).markdown
+            let text = json ? Bench.jsonTable(rows).jsonLines
+                : Bench.markdownTable(rows, backends: query.backends).markdown
             if !text.isEmpty { out.write(String(text.dropLast())) }
-            if !json, !Bench.countsAllocations {
+            if !json {
                 out.write("")
-                out.write("allocations: not counted in this build (a sanitizer owns the allocator)")
+                out.write("limits: OpenSSL EVP one packet per call (\(CryptoBackend.openSSLVersion)); libipsec-mb "
+                          + "\(Bench.ipsecMBLimitBurst) buffers per call (\(IPsecMB.status)). ratio: the data plane's "
+                          + "packets/s over the faster limit's. —: not run, libipsec-mb lacks the transform here.")
+                if !Bench.countsAllocations {
+                    out.write("allocations: not counted in this build (a sanitizer owns the allocator)")
+                }
             }
         }
     }
