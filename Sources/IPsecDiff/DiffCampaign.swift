@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import IPsecCrypto
 
 /// A differential campaign: `cases` random cases from `seed` against one oracle (docs/differential.md). Case K
 /// depends only on the seed and K, so `--seed S --case K` runs exactly case K of any campaign with seed S.
@@ -14,13 +15,19 @@ public struct DiffCampaign: Sendable {
     public let fault: DiffPlantedFault?
     /// Cases per batch sent to a helper process (scapy) or per tshark run.
     public var batchSize: Int
+    /// The crypto implementation IPsecLab's SAs run on against scapy and tshark (`--backend`; libipsec-mb runs what
+    /// it offers and OpenSSL the rest, and the summary counts which ran). The backend oracle runs every
+    /// implementation and ignores it.
+    public let implementation: CryptoImplementation
 
-    public init(oracle: DiffOracleKind, seed: UInt64, cases: Int, only: Int? = nil, fault: DiffPlantedFault? = nil) {
+    public init(oracle: DiffOracleKind, seed: UInt64, cases: Int, only: Int? = nil, fault: DiffPlantedFault? = nil,
+                implementation: CryptoImplementation = .openSSL) {
         self.oracle = oracle
         self.seed = seed
         self.cases = cases
         self.only = only
         self.fault = fault
+        self.implementation = implementation
         batchSize = oracle == .tshark ? 2000 : 500
     }
 
@@ -38,6 +45,19 @@ public struct DiffCampaign: Sendable {
         signal(SIGPIPE, SIG_IGN)  // a helper that dies must give an error, not kill the campaign
         let start = DispatchTime.now().uptimeNanoseconds
         var summary = DiffSummary(oracle: oracle.rawValue, seed: seed)
+        if fault == .ipsecMBByte64 && (oracle != .backend || !IPsecMB.isAvailable) {
+            throw DiffError("--plant-fault ipsec-mb-byte-64 needs the backend oracle and libipsec-mb (\(IPsecMB.status))")
+        }
+        if oracle != .backend {
+            if implementation == .ipsecMB && !IPsecMB.isAvailable {
+                throw DiffError("--backend ipsec-mb: \(IPsecMB.status)")
+            }
+            summary.backend = implementation.rawValue
+            if implementation == .ipsecMB {
+                summary.notes.append("IPsecLab's SAs on libipsec-mb (\(IPsecMB.status)); what the library lacks runs "
+                    + "on OpenSSL, and `implementations` counts which one each case's SA really got")
+            }
+        }
         switch oracle {
         case .backend:
             try runBackend(into: &summary, progress: progress)
@@ -63,13 +83,17 @@ public struct DiffCampaign: Sendable {
 
     func runBackend(into summary: inout DiffSummary, progress: ((Int, Int) -> Void)?) throws {
         let campaign = BackendCampaign(seed: seed, fault: fault)
-        summary.notes.append("swift-crypto (BoringSSL) against IPsecCrypto (OpenSSL), transform by transform: "
-            + "\(BackendCampaign.espAlgorithms.count) ESP suites and \(BackendCampaign.ahAlgorithms.count) AH "
-            + "algorithms; swift-crypto has no AES-CCM, 3DES or AES-XCBC")
+        summary.notes.append(Self.backendNote(campaign))
         let all = indices
+        var handedOver: [String: Int] = [:]  // cases libipsec-mb passed to OpenSSL, by algorithm
         for (n, index) in all.enumerated() {
             let c = campaign.makeCase(index)
-            switch campaign.evaluate(c) {
+            let (outcome, ran) = campaign.run(c)
+            summary.recordImplementations(ran.sorted().map(\.rawValue))
+            if !ran.isEmpty && !ran.contains(.ipsecMB) && campaign.implementations(c).contains(.ipsecMB) {
+                handedOver[c.algorithm + (c.esn ? " with ESN" : ""), default: 0] += 1
+            }
+            switch outcome {
             case .agree, .oracleBug:
                 summary.recordAgreement(mode: c.mode)
             case .disagree(let ours, let theirs, let detail):
@@ -86,6 +110,34 @@ public struct DiffCampaign: Sendable {
             }
             if (n + 1) % 1000 == 0 || n + 1 == all.count { progress?(n + 1, all.count) }
         }
+        if !handedOver.isEmpty {
+            let total = handedOver.values.reduce(0, +)
+            let kinds = handedOver.keys.sorted().prefix(8).map { "\($0) (\(handedOver[$0]!))" }.joined(separator: ", ")
+            summary.notes.append("\(total) cases libipsec-mb handed to OpenSSL (ESPBurstTransform's fallback; not "
+                + "counted as run on libipsec-mb): \(kinds)\(handedOver.count > 8 ? ", …" : "")")
+        }
+    }
+
+    /// What a backend campaign compares, for its notes.
+    static func backendNote(_ campaign: BackendCampaign) -> String {
+        let three = campaign.espAlgorithms.filter {
+            BackendCampaign.implementations($0, withIPsecMB: campaign.withIPsecMB).count == 3
+        }.count
+        let threeAH = campaign.ahAlgorithms.filter {
+            BackendCampaign.implementations($0, withIPsecMB: campaign.withIPsecMB).count == 3
+        }.count
+        var s = "IPsecCrypto on OpenSSL (the reference) against swift-crypto (BoringSSL)"
+        guard campaign.withIPsecMB else {
+            return s + ", transform by transform: \(campaign.espAlgorithms.count) ESP suites and "
+                + "\(campaign.ahAlgorithms.count) AH algorithms; libipsec-mb was not available (\(IPsecMB.status)), so "
+                + "only these two were compared; swift-crypto has no AES-CCM, 3DES or AES-XCBC"
+        }
+        s += " and IPsecCrypto on libipsec-mb (\(IPsecMB.status)), transform by transform: "
+            + "\(campaign.espAlgorithms.count) ESP suites (\(three) on all three; AES-CCM, 3DES and AES-XCBC on OpenSSL "
+            + "and libipsec-mb only, which swift-crypto lacks; AES-192-CCM, on OpenSSL alone, not drawn) and "
+            + "\(campaign.ahAlgorithms.count) AH algorithms (\(threeAH) on all three"
+        s += threeAH == 0 ? "; AH does not run on libipsec-mb yet: OpenSSL and swift-crypto)" : ")"
+        return s
     }
 
     func runPackets(_ oracle: PacketOracle, profile: CaseProfile, into summary: inout DiffSummary,
@@ -95,8 +147,16 @@ public struct DiffCampaign: Sendable {
         var done = 0
         var batchStart = 0
         while batchStart < all.count {
-            let batch = all[batchStart..<min(all.count, batchStart + batchSize)].map { profile.makeCase(seed: seed, index: $0) }
+            let batch = all[batchStart..<min(all.count, batchStart + batchSize)].map { index in
+                var c = profile.makeCase(seed: seed, index: index)
+                c.implementation = implementation
+                return c
+            }
             let outcomes = try campaign.evaluate(batch)
+            for c in batch {
+                // The implementation the case's SA really got: libipsec-mb leaves what it lacks to OpenSSL.
+                summary.recordImplementations([(try? c.association().cryptoImplementation.rawValue) ?? "none"])
+            }
             var disagreeing: [(DiffCase, String, String, String)] = []
             for (c, outcome) in zip(batch, outcomes) {
                 switch outcome {

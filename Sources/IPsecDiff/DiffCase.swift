@@ -44,6 +44,8 @@ struct DiffCase: Sendable {
     var innerSource: [UInt8]
     var innerDestination: [UInt8]
     var avoidPorts: Set<UInt16> = []
+    /// The crypto implementation IPsecLab's SA runs on (`diff --backend`).
+    var implementation: CryptoImplementation = .openSSL
 
     var modeName: String { config.modeName }
 
@@ -106,7 +108,8 @@ struct DiffCase: Sendable {
     /// The SA that protects or opens the case's packet: the case's IV and outer identification, its sequence state.
     func association() throws -> SecurityAssociation {
         try SecurityAssociation(config, ivSource: .fixed(iv),
-                                identificationSource: .fixed([UInt8(identification >> 8), UInt8(identification & 0xff)]))
+                                identificationSource: .fixed([UInt8(identification >> 8), UInt8(identification & 0xff)]),
+                                implementation: implementation)
     }
 
     /// IPsecLab protects the plaintext.

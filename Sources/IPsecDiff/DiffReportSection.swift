@@ -49,6 +49,14 @@ public struct DiffReportSection: ReportSection {
                 + "known oracle bug is counted apart, never as an agreement."),
             .table(table, data: "data/differential.csv"),
         ]
+        let ran = summaries.filter { !$0.implementations.isEmpty }.map { s in
+            s.oracle + ": " + s.implementations.keys.sorted().map { "\($0) \(s.implementations[$0]!)" }.joined(separator: ", ")
+        }
+        if !ran.isEmpty {
+            blocks.append(.paragraph("Cases per crypto implementation (the backend oracle runs OpenSSL, swift-crypto and "
+                + "libipsec-mb where each has the algorithm; the others count IPsecLab's SAs): " + ran.joined(separator: "; ")
+                + "."))
+        }
         var bugs: [String: Int] = [:]
         for s in summaries { for b in s.oracleBugs { bugs[b.reference ?? "?", default: 0] += 1 } }
         if !bugs.isEmpty {

@@ -104,6 +104,15 @@ public struct DiffSummary: Hashable, Sendable {
     public var seconds: Double?
     /// Things the reader should know about coverage (algorithms the oracle lacks, cases it could not run).
     public var notes: [String] = []
+    /// The crypto implementation IPsecLab's side ran on, as asked with `--backend` (scapy, tshark, linux); nil for
+    /// the backend oracle, which runs every implementation.
+    public var backend: String?
+    /// How many cases each crypto implementation took part in: for the backend oracle OpenSSL, swift-crypto and
+    /// libipsec-mb; for the packet oracles the implementation IPsecLab's SA actually got (an algorithm libipsec-mb
+    /// lacks runs on OpenSSL), so a reader sees what really ran.
+    public private(set) var implementations: [String: Int] = [:]
+    /// The backend oracle: how many cases compared each pair of implementations ("openssl/swift-crypto", …).
+    public private(set) var implementationPairs: [String: Int] = [:]
 
     public init(oracle: String, seed: UInt64) {
         self.oracle = oracle
@@ -132,6 +141,14 @@ public struct DiffSummary: Hashable, Sendable {
         byMode[finding.mode, default: DiffModeCounts()].oracleBugs += 1
     }
 
+    /// Records which implementations one case ran on (in a fixed order, so pair names are stable).
+    public mutating func recordImplementations(_ names: [String]) {
+        for name in names { implementations[name, default: 0] += 1 }
+        for (i, a) in names.enumerated() {
+            for b in names[(i + 1)...] { implementationPairs[a + "/" + b, default: 0] += 1 }
+        }
+    }
+
     /// Adds another summary's counts and findings (a campaign run in parts).
     public mutating func merge(_ other: DiffSummary) {
         cases += other.cases
@@ -145,6 +162,9 @@ public struct DiffSummary: Hashable, Sendable {
             byMode[mode, default: DiffModeCounts()].oracleBugs += c.oracleBugs
         }
         for note in other.notes where !notes.contains(note) { notes.append(note) }
+        for (name, n) in other.implementations { implementations[name, default: 0] += n }
+        for (pair, n) in other.implementationPairs { implementationPairs[pair, default: 0] += n }
+        backend = backend ?? other.backend
     }
 
     /// Cases per second, when the campaign was timed.
@@ -172,6 +192,19 @@ public struct DiffSummary: Hashable, Sendable {
                     JSONMember("oracle_bugs", .int(c.oracleBugs)),
                 ]))
             })),
+        ]
+        if let backend { members.append(JSONMember("backend", .string(backend))) }
+        if !implementations.isEmpty {
+            members.append(JSONMember("implementations", .object(implementations.keys.sorted().map {
+                JSONMember($0, .int(implementations[$0]!))
+            })))
+        }
+        if !implementationPairs.isEmpty {
+            members.append(JSONMember("implementation_pairs", .object(implementationPairs.keys.sorted().map {
+                JSONMember($0, .int(implementationPairs[$0]!))
+            })))
+        }
+        members += [
             JSONMember("disagreement_list", .array(disagreements.map(\.json))),
             JSONMember("oracle_bug_list", .array(oracleBugs.map(\.json))),
             JSONMember("notes", .array(notes.map { .string($0) })),
@@ -186,7 +219,8 @@ public struct DiffSummary: Hashable, Sendable {
     /// Plain text that reads as Markdown: a headline, a table per mode, then every finding with its repro line.
     public var text: String {
         var lines: [String] = []
-        var head = "diff against \(oracle), seed \(seed): \(cases) cases, \(agreements) agreements, "
+        let on = backend.map { " (IPsecLab on \($0))" } ?? ""
+        var head = "diff against \(oracle)\(on), seed \(seed): \(cases) cases, \(agreements) agreements, "
             + "\(disagreements.count) disagreements, \(oracleBugs.count) known oracle bugs"
         if let seconds, let rate = casesPerSecond {
             head += " (\((seconds * 10).rounded() / 10) s, \(Int(rate.rounded())) cases/s)"
@@ -198,6 +232,16 @@ public struct DiffSummary: Hashable, Sendable {
         for mode in byMode.keys.sorted() {
             let c = byMode[mode]!
             lines.append("| \(mode) | \(c.cases) | \(c.agreements) | \(c.disagreements) | \(c.oracleBugs) |")
+        }
+        if !implementations.isEmpty {
+            lines.append("")
+            lines.append("cases per implementation: " + implementations.keys.sorted().map { "\($0) \(implementations[$0]!)" }
+                .joined(separator: ", "))
+        }
+        if !implementationPairs.isEmpty {
+            lines.append("cases per pair compared: " + implementationPairs.keys.sorted().map {
+                "\($0) \(implementationPairs[$0]!)"
+            }.joined(separator: ", "))
         }
         if !disagreements.isEmpty {
             lines.append("")

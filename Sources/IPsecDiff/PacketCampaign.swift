@@ -4,14 +4,24 @@ import IPsecWire
 /// A deliberately wrong oracle, to prove that a campaign notices, minimises and reports (the tests plant it; the
 /// repro line carries it, so the reproduction disagrees the same way).
 public enum DiffPlantedFault: String, CaseIterable, Hashable, Sendable {
-    /// Every answer of the oracle longer than 64 bytes has its byte 64 flipped.
+    /// Every answer of the oracle longer than 64 bytes has its byte 64 flipped (the backend oracle: swift-crypto's).
     case oracleByte64 = "oracle-byte-64"
+    /// The backend oracle only: every output of libipsec-mb longer than 64 bytes (a ciphertext it sealed, a plaintext
+    /// it opened) has its byte 64 flipped, so the tests can prove a fault on that side is found and named.
+    case ipsecMBByte64 = "ipsec-mb-byte-64"
 
+    /// Damages an answer of the oracle (scapy, tshark, swift-crypto); a fault planted elsewhere leaves it alone.
     func apply(_ bytes: inout [UInt8]) {
-        switch self {
-        case .oracleByte64:
-            if bytes.count > 64 { bytes[64] ^= 0x01 }
-        }
+        if self == .oracleByte64 { Self.flipByte64(&bytes) }
+    }
+
+    /// Damages an output of libipsec-mb in a backend campaign.
+    func applyToIPsecMB(_ bytes: inout [UInt8]) {
+        if self == .ipsecMBByte64 { Self.flipByte64(&bytes) }
+    }
+
+    static func flipByte64(_ bytes: inout [UInt8]) {
+        if bytes.count > 64 { bytes[64] ^= 0x01 }
     }
 }
 

@@ -17,23 +17,38 @@ public struct LinuxCampaign {
     public let cases: Int
     public let only: Int?
     public let vm: LinuxVM
+    /// The crypto implementation of IPsecLab's SAs (`--backend`); libipsec-mb leaves what it lacks to OpenSSL.
+    public let implementation: CryptoImplementation
 
-    public init(seed: UInt64, cases: Int, only: Int? = nil, vm: LinuxVM) {
+    public init(seed: UInt64, cases: Int, only: Int? = nil, vm: LinuxVM, implementation: CryptoImplementation = .openSSL) {
         self.seed = seed
         self.cases = cases
         self.only = only
         self.vm = vm
+        self.implementation = implementation
     }
 
     /// Builds (or reuses) the image, boots it once, and compares.
     public func run() throws(DiffError) -> DiffSummary {
         let started = HostSystem.now()
         let indices = only.map { [$0] } ?? Array(0..<cases)
-        let run = try execute(indices.map { LinuxCase.make(index: $0, seed: seed) })
+        if implementation == .ipsecMB && !IPsecMB.isAvailable { throw DiffError("--backend ipsec-mb: \(IPsecMB.status)") }
+        let run = try execute(indices.map { index in
+            var c = LinuxCase.make(index: index, seed: seed)
+            c.implementation = implementation
+            return c
+        })
         var summary = DiffSummary(oracle: "linux", seed: seed)
         summary.notes = LinuxCampaign.coverageNotes
+        summary.backend = implementation.rawValue
         var prepared = run.prepared
-        for i in prepared.indices { prepared[i].compare(run.answers, into: &summary, repro: repro(prepared[i].c.index)) }
+        for i in prepared.indices {
+            let before = summary.cases
+            prepared[i].compare(run.answers, into: &summary, repro: repro(prepared[i].c.index))
+            // Every packet checked is a case of the summary; count it for the implementation its SAs really got.
+            let ran = prepared[i].c.cryptoImplementation.rawValue
+            for _ in before..<summary.cases { summary.recordImplementations([ran]) }
+        }
         summary.notes.append(LinuxCampaign.optionsNote(prepared))
         summary.seconds = HostSystem.now() - started
         summary.notes.append("\(run.prepared.count) campaign cases, \(summary.cases) packets checked, one boot of "

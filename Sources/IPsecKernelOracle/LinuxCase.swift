@@ -72,6 +72,13 @@ struct LinuxCase {
     /// -512-256): Linux pads it to 8 unless the SA has `flag align4`. Set: the guest's SAs get the flag and must agree;
     /// clear: Linux's default, a documented difference (docs/linux-oracle.md).
     var align4 = false
+    /// The crypto implementation of IPsecLab's SAs (`diff --backend`).
+    var implementation: CryptoImplementation = .openSSL
+
+    /// The implementation IPsecLab's SAs of this case really run on (libipsec-mb leaves what it lacks to OpenSSL).
+    var cryptoImplementation: CryptoImplementation {
+        (try? SecurityAssociation(toGuest, implementation: implementation).cryptoImplementation) ?? .openSSL
+    }
 
     /// Whether Linux's default AH alignment applies to this case and differs from RFC 4302's for IPv4.
     var linuxAHPaddingDiffers: Bool {
@@ -277,7 +284,7 @@ struct LinuxCase {
         sending.outboundSequence = toGuest.replaySequence
         sending.replaySequence = 0
         let sad = SADatabase()
-        try sad.add(SecurityAssociation(sending))
+        try sad.add(SecurityAssociation(sending, implementation: implementation))
         var policy = guestPolicies[1]
         policy.direction = .outbound
         return IPsecNode(sad: sad, policies: [policy], compressions: compressions)
@@ -286,7 +293,7 @@ struct LinuxCase {
     /// IPsecLab in the guest's place, to predict what the guest's kernel must do with each packet sent to it.
     func guestMirror() throws(CoreError) -> IPsecNode {
         let sad = SADatabase()
-        try sad.add(SecurityAssociation(toGuest))
+        try sad.add(SecurityAssociation(toGuest, implementation: implementation))
         return IPsecNode(sad: sad, policies: [guestPolicies[1]], compressions: compressions)
     }
 
@@ -296,7 +303,7 @@ struct LinuxCase {
         receiving.replaySequence = toPeer.outboundSequence
         receiving.outboundSequence = 0
         let sad = SADatabase()
-        try sad.add(SecurityAssociation(receiving))
+        try sad.add(SecurityAssociation(receiving, implementation: implementation))
         var policy = guestPolicies[0]
         policy.direction = .inbound
         return IPsecNode(sad: sad, policies: [policy], compressions: compressions)

@@ -2,6 +2,7 @@ import ArgumentParser
 #if canImport(Glibc)
 import Glibc
 #endif
+import IPsecCrypto
 import IPsecDiff
 import IPsecKernelOracle
 import IPsecWire
@@ -41,6 +42,9 @@ struct Diff: ParsableCommand {
     @Flag(help: "Print a JSON summary.")
     var json = false
 
+    /// IPsecLab's side against scapy, tshark and linux; the backend oracle runs every implementation itself.
+    @OptionGroup var crypto: BackendOption
+
     func validate() throws {
         guard cases > 0 else { throw ValidationError("--cases must be positive") }
         if let onlyCase, onlyCase < 0 { throw ValidationError("--case must not be negative") }
@@ -50,11 +54,19 @@ struct Diff: ParsableCommand {
         if let vectors { return try confirmVectors(vectors) }
         var summary: DiffSummary!
         try runReportingErrors {
+            if oracle == .backend && crypto.backend != CryptoImplementation.openSSL.rawValue {
+                throw ValidationFailure("--backend is for the scapy, tshark and linux oracles; the backend oracle "
+                                        + "compares OpenSSL, swift-crypto and libipsec-mb itself")
+            }
+            try crypto.apply()
+            let implementation = CryptoImplementation.preferred
             switch oracle {
             case .linux:
-                summary = try LinuxCampaign(seed: seed, cases: cases, only: onlyCase, vm: try LinuxVM()).run()
+                summary = try LinuxCampaign(seed: seed, cases: cases, only: onlyCase, vm: try LinuxVM(),
+                                            implementation: implementation).run()
             case .scapy, .tshark, .backend:
-                let campaign = DiffCampaign(oracle: oracle, seed: seed, cases: cases, only: onlyCase, fault: plantFault)
+                let campaign = DiffCampaign(oracle: oracle, seed: seed, cases: cases, only: onlyCase, fault: plantFault,
+                                            implementation: implementation)
                 // Progress on a terminal only (architecture.md: long runs stay quiet when not on one).
                 let onTerminal = isatty(2) == 1
                 summary = try campaign.run(progress: onTerminal ? { done, all in
@@ -70,7 +82,10 @@ struct Diff: ParsableCommand {
 
     func confirmVectors(_ directory: String) throws {
         var report: VectorConfirmation!
-        try runReportingErrors { report = try VectorConfirmation.run(oracle: oracle, directory: directory) }
+        try runReportingErrors {
+            try crypto.apply()  // the vectors' SAs run on the chosen implementation
+            report = try VectorConfirmation.run(oracle: oracle, directory: directory)
+        }
         let out = StandardOutput()
         if json {
             out.write(JSONValue.object([

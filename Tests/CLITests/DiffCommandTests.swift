@@ -48,6 +48,29 @@ import Testing
         #expect(clean.stdout.contains("1 cases, 1 agreements, 0 disagreements"))
     }
 
+    /// The backend oracle's JSON says how many cases each implementation ran; `--backend ipsec-mb` puts IPsecLab's
+    /// side of a packet campaign on libipsec-mb and the summary says so; misuse is one error line.
+    @Test func implementationsAndBackendInTheSummary() throws {
+        let r = try Tool.run(["diff", "--oracle", "backend", "--cases", "200", "--seed", "3", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let implementations = try #require(try Self.object(r.stdout)["implementations"] as? [String: Int])
+        #expect(implementations["openssl"] == 200)
+        #expect((implementations["swift-crypto"] ?? 0) > 0)
+        #if arch(x86_64)  // scripts/setup.sh installs libipsec-mb-dev; Debian has it for amd64 only
+        #expect((implementations["ipsec-mb"] ?? 0) > 150, "\(implementations)")
+        let t = try Tool.run(["diff", "--oracle", "tshark", "--cases", "100", "--seed", "3", "--backend", "ipsec-mb", "--json"])
+        #expect(t.status == 0, "\(t.stderr)")
+        let o = try Self.object(t.stdout)
+        #expect(o["backend"] as? String == "ipsec-mb")
+        #expect(o["disagreements"] as? Int == 0)
+        #expect((o["implementations"] as? [String: Int])?["ipsec-mb"] == 100)
+        #endif
+        expectOneLineError(try Tool.run(["diff", "--oracle", "backend", "--backend", "ipsec-mb"]), mentioning: "--backend")
+        expectOneLineError(try Tool.run(["diff", "--oracle", "tshark", "--backend", "boringssl"]), mentioning: "--backend")
+        expectOneLineError(try Tool.run(["diff", "--oracle", "tshark", "--cases", "5", "--plant-fault", "ipsec-mb-byte-64"]),
+                           mentioning: "ipsec-mb-byte-64")
+    }
+
     @Test func badOptionsGiveOneErrorLine() throws {
         let r = try Tool.run(["diff", "--oracle", "nonesuch"])
         #expect(r.status != 0)

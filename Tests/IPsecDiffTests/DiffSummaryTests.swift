@@ -62,6 +62,30 @@ import Testing
         #expect(s.json.text.contains(#"ICV \"length\"\n"#))
     }
 
+    /// Which implementation ran what: absent unless recorded; per implementation and per pair; merged by adding.
+    @Test func implementationCountsAndBackend() {
+        var s = DiffSummary(oracle: "backend", seed: 3)
+        s.recordAgreement(mode: "transform-esp")
+        #expect(!s.json.text.contains("implementations") && !s.json.text.contains("\"backend\":"))
+        s.recordImplementations(["openssl", "swift-crypto", "ipsec-mb"])
+        s.recordImplementations(["openssl", "ipsec-mb"])
+        #expect(s.implementations == ["openssl": 2, "swift-crypto": 1, "ipsec-mb": 2])
+        #expect(s.implementationPairs == ["openssl/swift-crypto": 1, "openssl/ipsec-mb": 2, "swift-crypto/ipsec-mb": 1])
+        guard case .object(let members) = s.json else { Issue.record("not an object"); return }
+        #expect(members.first { $0.key == "implementations" }?.value
+            == .object([JSONMember("ipsec-mb", .int(2)), JSONMember("openssl", .int(2)), JSONMember("swift-crypto", .int(1))]))
+        #expect(s.text.contains("cases per implementation: ipsec-mb 2, openssl 2, swift-crypto 1"))
+
+        var t = DiffSummary(oracle: "scapy", seed: 3)
+        t.backend = "ipsec-mb"
+        t.recordImplementations(["ipsec-mb"])
+        #expect(t.implementationPairs.isEmpty)
+        #expect(t.json.text.contains(#""backend":"ipsec-mb","implementations":{"ipsec-mb":1}"#))
+        #expect(t.text.hasPrefix("diff against scapy (IPsecLab on ipsec-mb), seed 3"))
+        t.merge(s)
+        #expect(t.implementations["ipsec-mb"] == 3 && t.implementationPairs["openssl/ipsec-mb"] == 2)
+    }
+
     @Test func textListsEveryDisagreementWithItsRepro() {
         var s = DiffSummary(oracle: "backend", seed: 1)
         s.recordDisagreement(Self.finding("transform", 9))
