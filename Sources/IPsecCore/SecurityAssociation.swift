@@ -12,15 +12,15 @@ public final class SecurityAssociation {
     let ah: AHTransform?
     /// The library that runs this SA's ESP crypto (OpenSSL when libipsec-mb lacks the algorithm or is absent).
     public var cryptoImplementation: CryptoImplementation { espBurst?.implementation ?? .openSSL }
-    var ivSource: IVSource
+    @exclusivity(unchecked) var ivSource: IVSource
     /// Where fresh outer-header identification values come from (tunnel mode over IPv4).
-    var identificationSource: IVSource
+    @exclusivity(unchecked) var identificationSource: IVSource
     /// The last sequence number sent; the next packet carries one more.
-    public internal(set) var outboundSequence: UInt64
+    @exclusivity(unchecked) public internal(set) var outboundSequence: UInt64
     /// The receiver's anti-replay state.
-    public internal(set) var replay: AntiReplayWindow
+    @exclusivity(unchecked) public internal(set) var replay: AntiReplayWindow
     /// Per-SA counters.
-    public internal(set) var counters = SACounters()
+    @exclusivity(unchecked) public internal(set) var counters = SACounters()
 
     /// The bytes ESP adds around its payload that do not depend on the payload: header, IV and ICV.
     public var fixedOverhead: Int {
