@@ -211,7 +211,7 @@ extension Outbound {
             && (config.mode == .tunnel || config.mode == .transport) && sa.espBurst != nil
         var pending = 0
         for i in 0..<burst.count {
-            burst.outboundErrors[i] = nil
+            if burst.outboundErrors[i] != nil { burst.outboundErrors[i] = nil }
             if fast, config.tfcPadding <= burst.lengths[i] {
                 do {
                     if try layOutESP(burst, i, sa: sa, item: pending) { pending += 1; continue }
@@ -361,9 +361,16 @@ extension Outbound {
             if version == .v4 {
                 ip.storeBytes(of: UInt16(total).bigEndian, toByteOffset: 2, as: UInt16.self)
                 ip.storeBytes(of: 0, toByteOffset: 10, as: UInt16.self)
-                var sum = InternetChecksum()
-                sum.add(contiguous: UnsafeRawBufferPointer(start: ip, count: Int(ip.load(as: UInt8.self) & 0x0f) * 4))
-                ip.storeBytes(of: sum.value.bigEndian, toByteOffset: 10, as: UInt16.self)
+                let headerLength = Int(ip.load(as: UInt8.self) & 0x0f) * 4
+                let checksum: UInt16
+                if headerLength == IPv4Packet.minimumHeaderLength {
+                    checksum = TunnelHeader.plainIPv4Checksum(ip)
+                } else {
+                    var sum = InternetChecksum()
+                    sum.add(contiguous: UnsafeRawBufferPointer(start: ip, count: headerLength))
+                    checksum = sum.value
+                }
+                ip.storeBytes(of: checksum.bigEndian, toByteOffset: 10, as: UInt16.self)
             } else {
                 ip.storeBytes(of: UInt16(total - 40).bigEndian, toByteOffset: 4, as: UInt16.self)
             }
@@ -530,9 +537,7 @@ extension Inbound {
             let total = word16(2)
             guard p.load(fromByteOffset: 9, as: UInt8.self) == IPProtocol.esp.rawValue, word16(6) & 0x3fff == 0,
                   total >= IPv4Packet.minimumHeaderLength + ESPPacket.headerLength, total <= count else { return nil }
-            var sum = InternetChecksum()
-            sum.add(contiguous: UnsafeRawBufferPointer(start: p, count: IPv4Packet.minimumHeaderLength))
-            let checksumOK = sum.value == 0
+            let checksumOK = TunnelHeader.plainIPv4Checksum(p) == 0
             let layout = PacketLayout(version: .v4, packetLength: total, headerEnd: 20, nextHeaderOffset: 9,
                                       nextHeader: .esp, source: .v4(IPv4Address(rawValue: word32(12))),
                                       destination: .v4(IPv4Address(rawValue: word32(16))), isFragment: false)

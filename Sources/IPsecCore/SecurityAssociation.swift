@@ -31,11 +31,12 @@ public final class SecurityAssociation {
     /// Keys the transform; throws a `CoreError` naming the SA (never its keys) if the configuration is unusable.
     /// - Parameters:
     ///   - ivSource: per-packet IVs (`.random` unless a test or `--seed` asks otherwise).
-    ///   - identificationSource: outer IPv4 identification values in tunnel mode.
+    ///   - identificationSource: outer IPv4 identification values in tunnel mode (by default a counter from a
+    ///     random start, as RFC 6864 §4.1 and Linux do: unique per SA without a DRBG call per packet).
     ///   - implementation: the crypto library for ESP (`CryptoImplementation.preferred` unless named); libipsec-mb
     ///     falls back to OpenSSL for what it lacks.
     public init(_ configuration: SAConfiguration, ivSource: IVSource = .random,
-                identificationSource: IVSource = .random,
+                identificationSource: IVSource = .identificationCounter(),
                 implementation: CryptoImplementation = CryptoImplementation.preferred) throws(CoreError) {
         self.configuration = configuration
         self.ivSource = ivSource
@@ -151,4 +152,10 @@ public enum ReplayWindow {
         if th == 0 && high == UInt32.max { high = 0 }
         return UInt64(high) << 32 | UInt64(low)
     }
+}
+
+extension IVSource {
+    /// Outer IPv4 identifications: a counter from a random start, one step per packet (RFC 6864 §4.1 asks only that
+    /// the value not repeat within a flow's reassembly time; Linux likewise counts).
+    public static func identificationCounter() -> IVSource { .counter(start: UInt64.random(in: 0...UInt64.max)) }
 }
