@@ -21,18 +21,18 @@ public final class PacketBurst {
     public let capacity: Int
     /// The longest packet a slot holds (before protection).
     public let maximumPacketLength: Int
-    public private(set) var count = 0
+    @exclusivity(unchecked) public private(set) var count = 0
 
     private let slotLength: Int
-    var arena: [UInt8]
+    @exclusivity(unchecked) var arena: [UInt8]
     // Per-slot and per-item bookkeeping lives in raw memory held by `let`s: a Swift array stored in a class would be
     // checked for exclusive access (a thread-local lookup) at every read and write, several times per packet.
     let starts: UnsafeMutablePointer<Int>
     let lengths: UnsafeMutablePointer<Int>
     /// What happened to each packet of the last outbound burst: nil when it was protected.
-    public internal(set) var outboundErrors: [CoreError?]
+    @exclusivity(unchecked) public internal(set) var outboundErrors: [CoreError?]
     /// What happened to each packet of the last inbound burst.
-    public internal(set) var inboundResults: [InboundResult]
+    @exclusivity(unchecked) public internal(set) var inboundResults: [InboundResult]
 
     // Working memory of the burst paths.
     let items: UnsafeMutablePointer<ESPBurstPacket>
@@ -44,14 +44,31 @@ public final class PacketBurst {
     let itemLengths: UnsafeMutablePointer<Int>
     let itemNextHeaderOffsets: UnsafeMutablePointer<Int>
     let itemSPIs: UnsafeMutablePointer<UInt32>
-    var header: [UInt8] = []
+    @exclusivity(unchecked) var header: [UInt8] = []
     /// The staged (split) path of BurstStages.swift: how many items are staged, each one's SA, and whether the
     /// crypto call that took it failed.
-    var staged = 0
-    var itemOwners: [SecurityAssociation?]
-    var itemFailed: [Bool]
-    var scratchOut: [UInt8] = []
-    var scratchIn: [UInt8] = []
+    @exclusivity(unchecked) var staged = 0
+    @exclusivity(unchecked) var itemOwners: [SecurityAssociation?]
+    @exclusivity(unchecked) var itemFailed: [Bool]
+    @exclusivity(unchecked) var scratchOut: [UInt8] = []
+    @exclusivity(unchecked) var scratchIn: [UInt8] = []
+
+    /// The last inbound SA lookup: consecutive packets of one SA skip the database's hashing. Valid while the
+    /// database is the same object at the same generation (it only grows).
+    @exclusivity(unchecked) private var lastLookup: (spi: UInt32, destination: IPAddress, sad: ObjectIdentifier,
+                                                     generation: Int, sa: SecurityAssociation)?
+
+    /// `sad.lookup(spi:destination:protocol: .esp)`, remembering the last answer.
+    @inline(__always)
+    func lookup(spi: UInt32, destination: IPAddress, in sad: SADatabase) -> SecurityAssociation? {
+        if let last = lastLookup, last.spi == spi, last.destination == destination,
+           last.sad == ObjectIdentifier(sad), last.generation == sad.generation {
+            return last.sa
+        }
+        guard let sa = sad.lookup(spi: spi, destination: destination, protocol: .esp) else { return nil }
+        lastLookup = (spi, destination, ObjectIdentifier(sad), sad.generation, sa)
+        return sa
+    }
 
     public init(capacity: Int, maximumPacketLength: Int = 9216) {
         precondition(capacity > 0 && maximumPacketLength > 0)
@@ -194,7 +211,7 @@ extension Outbound {
             && (config.mode == .tunnel || config.mode == .transport) && sa.espBurst != nil
         var pending = 0
         for i in 0..<burst.count {
-            burst.outboundErrors[i] = nil
+            if burst.outboundErrors[i] != nil { burst.outboundErrors[i] = nil }
             if fast, config.tfcPadding <= burst.lengths[i] {
                 do {
                     if try layOutESP(burst, i, sa: sa, item: pending) { pending += 1; continue }
@@ -242,33 +259,36 @@ extension Outbound {
     static func layOutESP(_ burst: PacketBurst, _ i: Int, sa: SecurityAssociation, item: Int)
         throws(CoreError) -> Bool
     {
-        let config = sa.configuration
+        // Fields are read from the SA where they are used: a copy of its whole configuration costs reference
+        // counting on every packet.
         guard let t = sa.espBurst else { return false }
-        guard config.lifetime.allows(packets: UInt64(sa.counters.protectedPackets),
-                                     usedBytes: UInt64(sa.counters.protectedPayloadBytes)) else {
-            throw CoreError(.lifetime, "SA spi 0x\(String(config.spi, radix: 16)) has reached its hard lifetime "
-                            + "(\(config.lifetime)); RFC 4301 §4.4.2.1 requires a new SA")
+        guard sa.configuration.lifetime.allows(packets: UInt64(sa.counters.protectedPackets),
+                                               usedBytes: UInt64(sa.counters.protectedPayloadBytes)) else {
+            throw CoreError(.lifetime, "SA spi 0x\(String(sa.configuration.spi, radix: 16)) has reached its hard "
+                            + "lifetime (\(sa.configuration.lifetime)); RFC 4301 §4.4.2.1 requires a new SA")
         }
         let start = burst.starts[i]
         let length = burst.lengths[i]
         // Where the protected payload begins and ends in the arena, and what precedes ESP.
-        var headerLength: Int  // bytes before the ESP header in the protected packet
+        let headerLength: Int  // bytes before the ESP header in the protected packet
         let payloadStart: Int
         let payloadLength: Int
         let nextHeader: IPProtocol
         var moveHeader = 0  // transport: the IP header's length, moved in front of ESP
         var nextHeaderOffset = 0
         let version: IPVersion
-        switch config.mode {
+        var inner: TunnelHeader.InnerFields?
+        var identification: UInt16?
+        switch sa.configuration.mode {
         case .transport:
             let layout: PacketLayout
             do { layout = try PacketLayout.transport(burst.packet(i)) } catch { throw CoreError.badPacket(error) }
             guard !layout.isFragment else {
                 throw CoreError(.unsupported, "transport mode cannot protect an IP fragment (RFC 4301 §7)")
             }
-            guard layout.version == config.destination.version else {
-                throw CoreError(.unsupported, "an \(layout.version) packet cannot use an \(config.destination.version) "
-                                + "transport-mode SA")
+            guard layout.version == sa.configuration.destination.version else {
+                throw CoreError(.unsupported, "an \(layout.version) packet cannot use an "
+                                + "\(sa.configuration.destination.version) transport-mode SA")
             }
             headerLength = layout.headerEnd
             moveHeader = layout.headerEnd
@@ -278,29 +298,38 @@ extension Outbound {
             nextHeader = layout.nextHeader
             version = layout.version
         case .tunnel:
-            let inner: TunnelHeader.InnerFields
+            // A plain inner header is read in place; anything else goes through the reference parsers.
+            let plain = burst.arena.withUnsafeBytes { TunnelHeader.plainInnerFields($0.baseAddress! + start, count: length) }
+            let fields: TunnelHeader.InnerFields
             let innerLength: Int
-            do {
-                let packet = burst.packet(i)
-                inner = try TunnelHeader.innerFields(packet)
-                innerLength = try PacketLayout.inbound(packet).packetLength
-            } catch {
-                throw CoreError.badPacket(error)
+            if let plain {
+                (fields, innerLength) = plain
+            } else {
+                do {
+                    let packet = burst.packet(i)
+                    fields = try TunnelHeader.innerFields(packet)
+                    innerLength = try PacketLayout.inbound(packet).packetLength
+                } catch {
+                    throw CoreError.badPacket(error)
+                }
             }
-            burst.header.removeAll(keepingCapacity: true)
-            try TunnelHeader.append(for: sa, inner: inner, protocol: .esp, into: &burst.header)
-            headerLength = burst.header.count
+            headerLength = TunnelHeader.headerLength(sa)
+            guard headerLength > 0 else {
+                throw CoreError(.badConfiguration, "tunnel endpoints of different IP versions")
+            }
+            if headerLength == IPv4Packet.minimumHeaderLength { identification = try TunnelHeader.freshIdentification(sa) }
+            inner = fields
             payloadStart = start
             payloadLength = innerLength
-            nextHeader = inner.version == .v4 ? .ipv4 : .ipv6
-            version = config.destination.version
+            nextHeader = fields.version == .v4 ? .ipv4 : .ipv6
+            version = sa.configuration.destination.version
         default:
             return false
         }
-        _ = length
         let sequence = try sa.nextSequence()
+        let ivLength = t.ivLength
         let padLength = ESPTrailer.paddingLength(payloadLength: payloadLength, blockSize: t.blockSize)
-        let espHeader = ESPPacket.headerLength + t.ivLength
+        let espHeader = ESPPacket.headerLength + ivLength
         let total = headerLength + espHeader + payloadLength + padLength + 2 + t.icvLength
         guard total <= (version == .v4 ? 65535 : 65535 + 40) else {
             throw CoreError(.unsupported, "the protected packet would exceed the IP length limit")
@@ -308,14 +337,19 @@ extension Outbound {
         let newStart = payloadStart - espHeader - headerLength
         let bounds = burst.slotBounds(i)
         guard newStart >= bounds.lowerBound, newStart + total <= bounds.upperBound else { return false }
-        let ivFailure: CryptoError? = burst.arena.withUnsafeMutableBytes { b in
+        let failure: CoreError? = burst.arena.withUnsafeMutableBytes { b in
             let base = b.baseAddress!
-            if moveHeader > 0 {
+            if let inner {
+                do throws(CoreError) {
+                    try TunnelHeader.write(for: sa, inner: inner, protocol: .esp, identification: identification,
+                                           to: base + newStart)
+                } catch {
+                    return error
+                }
+            } else {
                 // Transport: the IP header moves to the front; ESP goes between it and the payload.
                 (base + newStart).copyMemory(from: base + start, byteCount: moveHeader)
                 base.storeBytes(of: IPProtocol.esp.rawValue, toByteOffset: newStart + nextHeaderOffset, as: UInt8.self)
-            } else {
-                burst.header.withUnsafeBytes { (base + newStart).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             }
             // RFC 4303 §2.4: the default padding is 1, 2, 3, …, then pad length and next header.
             let trailer = base + payloadStart + payloadLength
@@ -323,25 +357,32 @@ extension Outbound {
             trailer.storeBytes(of: UInt8(padLength), toByteOffset: padLength, as: UInt8.self)
             trailer.storeBytes(of: nextHeader.rawValue, toByteOffset: padLength + 1, as: UInt8.self)
             // Lengths: IPv4 total length and header checksum, or IPv6 payload length.
-            let ip = UnsafeMutableRawBufferPointer(rebasing: b[newStart..<(newStart + total)])
+            let ip = base + newStart
             if version == .v4 {
                 ip.storeBytes(of: UInt16(total).bigEndian, toByteOffset: 2, as: UInt16.self)
                 ip.storeBytes(of: 0, toByteOffset: 10, as: UInt16.self)
-                var sum = InternetChecksum()
-                sum.add(contiguous: UnsafeRawBufferPointer(rebasing: ip[0..<(Int(ip[0] & 0x0f) * 4)]))
-                ip.storeBytes(of: sum.value.bigEndian, toByteOffset: 10, as: UInt16.self)
+                let headerLength = Int(ip.load(as: UInt8.self) & 0x0f) * 4
+                let checksum: UInt16
+                if headerLength == IPv4Packet.minimumHeaderLength {
+                    checksum = TunnelHeader.plainIPv4Checksum(ip)
+                } else {
+                    var sum = InternetChecksum()
+                    sum.add(contiguous: UnsafeRawBufferPointer(start: ip, count: headerLength))
+                    checksum = sum.value
+                }
+                ip.storeBytes(of: checksum.bigEndian, toByteOffset: 10, as: UInt16.self)
             } else {
                 ip.storeBytes(of: UInt16(total - 40).bigEndian, toByteOffset: 4, as: UInt16.self)
             }
-            let iv = UnsafeMutableRawBufferPointer(rebasing: b[(payloadStart - t.ivLength)..<payloadStart])
             do throws(CryptoError) {
-                try sa.ivSource.fill(iv, sequence: sequence)
+                try sa.ivSource.fill(UnsafeMutableRawBufferPointer(start: base + payloadStart - ivLength, count: ivLength),
+                                     sequence: sequence)
                 return nil
             } catch {
-                return error
+                return .crypto(error)
             }
         }
-        if let ivFailure { throw .crypto(ivFailure) }
+        if let failure { throw failure }
         burst.starts[i] = newStart
         burst.lengths[i] = total
         burst.itemSlots[item] = i
@@ -351,14 +392,14 @@ extension Outbound {
         burst.itemLengths[item] = total - headerLength
         (burst.items + item).initialize(to: ESPBurstPacket(
             packet: UnsafeMutableRawBufferPointer(start: nil, count: 0),
-            associatedData: ESPAssociatedData(spi: config.spi, sequenceNumber: sequence,
-                                              extendedSequenceNumbers: config.extendedSequenceNumbers)))
+            associatedData: ESPAssociatedData(spi: sa.configuration.spi, sequenceNumber: sequence,
+                                              extendedSequenceNumbers: sa.configuration.extendedSequenceNumbers)))
         // Counted now, so that the next packet of the burst sees this one against the SA's lifetime.
         sa.counters.protectedPackets += 1
         sa.counters.protectedBytes += total
         sa.counters.protectedPayloadBytes += length
-        if config.lifetime.softReached(packets: UInt64(sa.counters.protectedPackets),
-                                       usedBytes: UInt64(sa.counters.protectedPayloadBytes)) {
+        if sa.configuration.lifetime.softReached(packets: UInt64(sa.counters.protectedPackets),
+                                                 usedBytes: UInt64(sa.counters.protectedPayloadBytes)) {
             sa.counters.softLifetimeReached = true
         }
         return true
@@ -402,17 +443,22 @@ extension Inbound {
     static func prepareESP(_ burst: PacketBurst, _ i: Int, sad: SADatabase, item: Int,
                            declined: UnsafeMutablePointer<Bool>? = nil) -> SecurityAssociation?
     {
-        // Read what the checks need from a slice that is gone before anything writes to the arena (a live slice
-        // would make the write copy the arena).
-        let parsed: (layout: PacketLayout, spi: UInt32, low: UInt32, checksumOK: Bool)? = {
-            let packet = burst.packet(i)
-            guard let layout = try? PacketLayout.inbound(packet) else { return nil }
-            let checksumOK = layout.version != .v4
-                || InternetChecksum.compute(packet.prefix(Int(packet[packet.startIndex] & 0x0f) * 4)) == 0
-            let hasHeader = layout.nextHeader == .esp && layout.packetLength - layout.headerEnd >= ESPPacket.headerLength
-            return (layout, hasHeader ? packet.wireUInt32(at: layout.headerEnd) : 0,
-                    hasHeader ? packet.wireUInt32(at: layout.headerEnd + 4) : 0, checksumOK)
-        }()
+        // A plain outer header (IPv4 without options and not a fragment, or IPv6 straight to ESP) is read in
+        // place; anything else through PacketLayout, from a slice that is gone before anything writes to the arena
+        // (a live slice would make the write copy the arena).
+        let parsed: (layout: PacketLayout, spi: UInt32, low: UInt32, checksumOK: Bool)? =
+            burst.arena.withUnsafeBytes { b in
+                plainESP(b.baseAddress! + burst.starts[i], count: burst.lengths[i])
+            } ?? {
+                let packet = burst.packet(i)
+                guard let layout = try? PacketLayout.inbound(packet) else { return nil }
+                let checksumOK = layout.version != .v4
+                    || InternetChecksum.compute(packet.prefix(Int(packet[packet.startIndex] & 0x0f) * 4)) == 0
+                let hasHeader = layout.nextHeader == .esp
+                    && layout.packetLength - layout.headerEnd >= ESPPacket.headerLength
+                return (layout, hasHeader ? packet.wireUInt32(at: layout.headerEnd) : 0,
+                        hasHeader ? packet.wireUInt32(at: layout.headerEnd + 4) : 0, checksumOK)
+            }()
         guard let parsed else {
             burst.inboundResults[i] = InboundResult(verdict: .dropped(.malformed))
             burst.lengths[i] = 0
@@ -424,7 +470,7 @@ extension Inbound {
         var sa: SecurityAssociation?
         if layout.nextHeader == .esp, !layout.isFragment, parsed.checksumOK,
            layout.packetLength - layout.headerEnd >= ESPPacket.headerLength,
-           let found = sad.lookup(spi: spi, destination: layout.destination, protocol: .esp),
+           let found = burst.lookup(spi: spi, destination: layout.destination, in: sad),
            found.configuration.encapsulation == nil,
            found.configuration.mode == .tunnel || found.configuration.mode == .transport,
            found.espBurst != nil {
@@ -458,7 +504,8 @@ extension Inbound {
             return drop(.lifetime)
         }
         let ciphertextLength = espLength - ESPPacket.headerLength - t.ivLength - t.icvLength
-        guard ciphertextLength >= 2, ciphertextLength % t.blockSize == 0 else { return drop(.malformed) }
+        // The block size is a power of two (ESPTrailer.paddingLength): a mask, not a division, per packet.
+        guard ciphertextLength >= 2, ciphertextLength & (t.blockSize - 1) == 0 else { return drop(.malformed) }
         burst.itemSlots[item] = i
         burst.itemSPIs[item] = spi
         burst.itemSequences[item] = sequence
@@ -473,6 +520,41 @@ extension Inbound {
         // The IP header's length rides in the slot's length until the packet is finished.
         burst.lengths[i] = layout.headerEnd
         return sa
+    }
+
+    /// The outer header of a plain ESP packet read straight from memory: IPv4 without options, not a fragment, or
+    /// IPv6 with ESP as its first next header, with at least an ESP header after it. Nil for anything else, which
+    /// goes through PacketLayout (the reference); for what it accepts it answers as PacketLayout does.
+    @inline(__always)
+    static func plainESP(_ p: UnsafeRawPointer, count: Int)
+        -> (layout: PacketLayout, spi: UInt32, low: UInt32, checksumOK: Bool)?
+    {
+        func word16(_ offset: Int) -> Int { Int(UInt16(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))) }
+        func word32(_ offset: Int) -> UInt32 { UInt32(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+        guard count >= IPv4Packet.minimumHeaderLength + ESPPacket.headerLength else { return nil }
+        let first = p.load(as: UInt8.self)
+        if first == 0x45 {
+            let total = word16(2)
+            guard p.load(fromByteOffset: 9, as: UInt8.self) == IPProtocol.esp.rawValue, word16(6) & 0x3fff == 0,
+                  total >= IPv4Packet.minimumHeaderLength + ESPPacket.headerLength, total <= count else { return nil }
+            let checksumOK = TunnelHeader.plainIPv4Checksum(p) == 0
+            let layout = PacketLayout(version: .v4, packetLength: total, headerEnd: 20, nextHeaderOffset: 9,
+                                      nextHeader: .esp, source: .v4(IPv4Address(rawValue: word32(12))),
+                                      destination: .v4(IPv4Address(rawValue: word32(16))), isFragment: false)
+            return (layout, word32(20), word32(24), checksumOK)
+        }
+        guard first >> 4 == 6, count >= IPv6Packet.headerLength + ESPPacket.headerLength,
+              p.load(fromByteOffset: 6, as: UInt8.self) == IPProtocol.esp.rawValue else { return nil }
+        let payloadLength = word16(4)
+        guard payloadLength >= ESPPacket.headerLength, payloadLength <= count - IPv6Packet.headerLength else { return nil }
+        func address(_ offset: Int) -> IPAddress {
+            .v6(IPv6Address(high: UInt64(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt64.self)),
+                            low: UInt64(bigEndian: p.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))))
+        }
+        let layout = PacketLayout(version: .v6, packetLength: IPv6Packet.headerLength + payloadLength, headerEnd: 40,
+                                  nextHeaderOffset: 6, nextHeader: .esp, source: address(8), destination: address(24),
+                                  isFragment: false)
+        return (layout, word32(40), word32(44), true)
     }
 
     /// What the inbound path reports for an ESP packet of `sa`, before its verdict.
@@ -549,8 +631,9 @@ extension Inbound {
         guard burst.items[k].verified else { return .dropped(.integrity) }
         let espOffset = burst.itemOffsets[k]
         let payloadEnd = espOffset + burst.itemLengths[k] - t.icvLength
-        let padLength = Int(burst.arena[payloadEnd - 2])
-        let nextHeader = IPProtocol(burst.arena[payloadEnd - 1])
+        let (padByte, nextByte) = burst.arena.withUnsafeBytes { ($0[payloadEnd - 2], $0[payloadEnd - 1]) }
+        let padLength = Int(padByte)
+        let nextHeader = IPProtocol(nextByte)
         let payloadStart = ESPPacket.headerLength + t.ivLength
         let dataStart = espOffset + payloadStart
         guard payloadEnd - dataStart >= 2 + padLength else { return .dropped(.padding) }
@@ -568,13 +651,23 @@ extension Inbound {
         switch sa.configuration.mode {
         case .tunnel:
             guard nextHeader == .ipv4 || nextHeader == .ipv6 else { return .dropped(.nextHeader) }
-            let payload = burst.arena[dataStart..<(dataStart + dataLength)]
-            guard let first = payload.first, (first >> 4 == 4) == (nextHeader == .ipv4),
-                  let inner = try? PacketLayout.inbound(payload), inner.packetLength <= payload.count else {
-                return .dropped(.nextHeader)
-            }
+            // A plain inner header is read in place; anything else goes through PacketLayout (the reference).
+            let innerLength: Int? = burst.arena.withUnsafeBytes { b in
+                guard dataLength > 0 else { return nil }
+                let p = b.baseAddress! + dataStart
+                guard (p.load(as: UInt8.self) >> 4 == 4) == (nextHeader == .ipv4) else { return nil }
+                return TunnelHeader.plainInnerFields(p, count: dataLength)?.length
+            } ?? {
+                let payload = burst.arena[dataStart..<(dataStart + dataLength)]
+                guard let first = payload.first, (first >> 4 == 4) == (nextHeader == .ipv4),
+                      let inner = try? PacketLayout.inbound(payload), inner.packetLength <= payload.count else {
+                    return nil
+                }
+                return inner.packetLength
+            }()
+            guard let innerLength else { return .dropped(.nextHeader) }
             burst.starts[i] = dataStart
-            burst.lengths[i] = inner.packetLength
+            burst.lengths[i] = innerLength
         case .transport:
             // The IP header moves up against the payload, with the payload's protocol and the new lengths.
             let oldStart = burst.starts[i]

@@ -15,11 +15,13 @@ public final class SADatabase {
         var proto: IPsecProtocol
     }
 
-    private var exact: [Key: SecurityAssociation] = [:]
-    private var bySPI: [SPIKey: [SecurityAssociation]] = [:]
+    @exclusivity(unchecked) private var exact: [Key: SecurityAssociation] = [:]
+    @exclusivity(unchecked) private var bySPI: [SPIKey: [SecurityAssociation]] = [:]
     public private(set) var all: [SecurityAssociation] = []
     /// The UDP destination ports any SA expects ESP on (RFC 3948), besides 4500.
     public private(set) var encapsulationPorts: Set<UInt16> = []
+    /// Counts changes, so that a cached lookup can tell it is still valid.
+    public private(set) var generation = 0
 
     public init() {}
 
@@ -32,6 +34,7 @@ public final class SADatabase {
                             + "and destination \(c.destination)")
         }
         exact[key] = sa
+        generation += 1
         bySPI[SPIKey(spi: c.spi, proto: c.protocol), default: []].append(sa)
         all.append(sa)
         if let e = c.encapsulation {

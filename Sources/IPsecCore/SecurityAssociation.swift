@@ -14,15 +14,15 @@ public final class SecurityAssociation {
     public var cryptoImplementation: CryptoImplementation {
         espBurst?.implementation ?? ah?.implementation ?? .openSSL
     }
-    var ivSource: IVSource
+    @exclusivity(unchecked) var ivSource: IVSource
     /// Where fresh outer-header identification values come from (tunnel mode over IPv4).
-    var identificationSource: IVSource
+    @exclusivity(unchecked) var identificationSource: IVSource
     /// The last sequence number sent; the next packet carries one more.
-    public internal(set) var outboundSequence: UInt64
+    @exclusivity(unchecked) public internal(set) var outboundSequence: UInt64
     /// The receiver's anti-replay state.
-    public internal(set) var replay: AntiReplayWindow
+    @exclusivity(unchecked) public internal(set) var replay: AntiReplayWindow
     /// Per-SA counters.
-    public internal(set) var counters = SACounters()
+    @exclusivity(unchecked) public internal(set) var counters = SACounters()
 
     /// The bytes ESP adds around its payload that do not depend on the payload: header, IV and ICV.
     public var fixedOverhead: Int {
@@ -33,11 +33,12 @@ public final class SecurityAssociation {
     /// Keys the transform; throws a `CoreError` naming the SA (never its keys) if the configuration is unusable.
     /// - Parameters:
     ///   - ivSource: per-packet IVs (`.random` unless a test or `--seed` asks otherwise).
-    ///   - identificationSource: outer IPv4 identification values in tunnel mode.
+    ///   - identificationSource: outer IPv4 identification values in tunnel mode (by default a counter from a
+    ///     random start, as RFC 6864 §4.1 and Linux do: unique per SA without a DRBG call per packet).
     ///   - implementation: the crypto library for ESP and AH (`CryptoImplementation.preferred` unless named);
     ///     libipsec-mb falls back to OpenSSL for what it lacks.
     public init(_ configuration: SAConfiguration, ivSource: IVSource = .random,
-                identificationSource: IVSource = .random,
+                identificationSource: IVSource = .identificationCounter(),
                 implementation: CryptoImplementation = CryptoImplementation.preferred) throws(CoreError) {
         self.configuration = configuration
         self.ivSource = ivSource
@@ -154,4 +155,10 @@ public enum ReplayWindow {
         if th == 0 && high == UInt32.max { high = 0 }
         return UInt64(high) << 32 | UInt64(low)
     }
+}
+
+extension IVSource {
+    /// Outer IPv4 identifications: a counter from a random start, one step per packet (RFC 6864 §4.1 asks only that
+    /// the value not repeat within a flow's reassembly time; Linux likewise counts).
+    public static func identificationCounter() -> IVSource { .counter(start: UInt64.random(in: 0...UInt64.max)) }
 }

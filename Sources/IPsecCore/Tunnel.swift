@@ -33,55 +33,118 @@ enum TunnelHeader {
     /// per-packet path allocates nothing.
     static func append(for sa: SecurityAssociation, inner: InnerFields, protocol proto: IPProtocol,
                        identification: UInt16? = nil, into out: inout [UInt8]) throws(CoreError) {
-        let config = sa.configuration
+        let length = headerLength(sa)
+        guard length > 0 else { throw CoreError(.badConfiguration, "tunnel endpoints of different IP versions") }
+        // Drawn before anything is appended, so that a failed draw leaves `out` as it was.
+        var identification = identification
+        if identification == nil, length == IPv4Packet.minimumHeaderLength {
+            identification = try freshIdentification(sa)
+        }
         let start = out.count
-        switch (config.source, config.destination) {
+        PacketLayout.appendZeros(length, to: &out)
+        let failure: CoreError? = out.withUnsafeMutableBytes { b in
+            do throws(CoreError) {
+                try write(for: sa, inner: inner, protocol: proto, identification: identification, to: b.baseAddress! + start)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// The outer header's length for `sa`: 20 (IPv4) or 40 (IPv6); 0 when its endpoints are of different versions.
+    @inline(__always)
+    static func headerLength(_ sa: SecurityAssociation) -> Int {
+        switch (sa.configuration.source, sa.configuration.destination) {
+        case (.v4, .v4): IPv4Packet.minimumHeaderLength
+        case (.v6, .v6): IPv6Packet.headerLength
+        default: 0
+        }
+    }
+
+    /// Writes the outer header (`headerLength(sa)` bytes) at `p`, lengths and checksum zero.
+    static func write(for sa: SecurityAssociation, inner: InnerFields, protocol proto: IPProtocol,
+                      identification: UInt16? = nil, to p: UnsafeMutableRawPointer) throws(CoreError) {
+        switch (sa.configuration.source, sa.configuration.destination) {
         case let (.v4(source), .v4(destination)):
-            var id: UInt16
-            if let identification {
-                id = identification
-            } else {
-                var raw: UInt16 = 0
-                do {
-                    try withUnsafeMutableBytes(of: &raw) { (b: UnsafeMutableRawBufferPointer) throws(CryptoError) in
-                        try sa.identificationSource.fill(b, sequence: sa.outboundSequence)
-                    }
-                } catch {
-                    throw .crypto(error)
-                }
-                id = UInt16(bigEndian: raw)  // the two bytes as drawn, first byte high
-            }
-            PacketLayout.appendZeros(IPv4Packet.minimumHeaderLength, to: &out)
-            out.withUnsafeMutableBytes { b in
-                let p = UnsafeMutableRawBufferPointer(rebasing: b[start...])
-                p[0] = 0x45  // version 4, IHL 5: no options
-                p[1] = inner.dscp << 2 | inner.ecn & 0x03
-                // total length (2...3) and checksum (10...11) stay zero until the packet is complete
-                p.storeBytes(of: id.bigEndian, toByteOffset: 4, as: UInt16.self)
-                p[6] = inner.dontFragment ? 0x40 : 0
-                p[7] = 0
-                p[8] = hopLimit
-                p[9] = proto.rawValue
-                p.storeBytes(of: source.rawValue.bigEndian, toByteOffset: 12, as: UInt32.self)
-                p.storeBytes(of: destination.rawValue.bigEndian, toByteOffset: 16, as: UInt32.self)
-            }
+            let id: UInt16
+            if let identification { id = identification } else { id = try freshIdentification(sa) }
+            p.storeBytes(of: 0x45, as: UInt8.self)  // version 4, IHL 5: no options
+            p.storeBytes(of: inner.dscp << 2 | inner.ecn & 0x03, toByteOffset: 1, as: UInt8.self)
+            // total length (2...3) and checksum (10...11) stay zero until the packet is complete
+            p.storeBytes(of: 0, toByteOffset: 2, as: UInt16.self)
+            p.storeBytes(of: id.bigEndian, toByteOffset: 4, as: UInt16.self)
+            p.storeBytes(of: inner.dontFragment ? 0x40 : 0, toByteOffset: 6, as: UInt8.self)
+            p.storeBytes(of: 0, toByteOffset: 7, as: UInt8.self)
+            p.storeBytes(of: hopLimit, toByteOffset: 8, as: UInt8.self)
+            p.storeBytes(of: proto.rawValue, toByteOffset: 9, as: UInt8.self)
+            p.storeBytes(of: 0, toByteOffset: 10, as: UInt16.self)
+            p.storeBytes(of: source.rawValue.bigEndian, toByteOffset: 12, as: UInt32.self)
+            p.storeBytes(of: destination.rawValue.bigEndian, toByteOffset: 16, as: UInt32.self)
         case let (.v6(source), .v6(destination)):
             let trafficClass = UInt32(inner.dscp << 2 | inner.ecn & 0x03)
             let flowLabel = inner.version == .v6 ? inner.flowLabel & 0xfffff : 0
-            PacketLayout.appendZeros(IPv6Packet.headerLength, to: &out)
-            out.withUnsafeMutableBytes { b in
-                let p = UnsafeMutableRawBufferPointer(rebasing: b[start...])
-                p.storeBytes(of: (6 << 28 | trafficClass << 20 | flowLabel).bigEndian, toByteOffset: 0, as: UInt32.self)
-                // payload length (4...5) stays zero until the packet is complete
-                p[6] = proto.rawValue
-                p[7] = hopLimit
-                p.storeBytes(of: source.high.bigEndian, toByteOffset: 8, as: UInt64.self)
-                p.storeBytes(of: source.low.bigEndian, toByteOffset: 16, as: UInt64.self)
-                p.storeBytes(of: destination.high.bigEndian, toByteOffset: 24, as: UInt64.self)
-                p.storeBytes(of: destination.low.bigEndian, toByteOffset: 32, as: UInt64.self)
-            }
+            p.storeBytes(of: (6 << 28 | trafficClass << 20 | flowLabel).bigEndian, toByteOffset: 0, as: UInt32.self)
+            // payload length (4...5) stays zero until the packet is complete
+            p.storeBytes(of: 0, toByteOffset: 4, as: UInt16.self)
+            p.storeBytes(of: proto.rawValue, toByteOffset: 6, as: UInt8.self)
+            p.storeBytes(of: hopLimit, toByteOffset: 7, as: UInt8.self)
+            p.storeBytes(of: source.high.bigEndian, toByteOffset: 8, as: UInt64.self)
+            p.storeBytes(of: source.low.bigEndian, toByteOffset: 16, as: UInt64.self)
+            p.storeBytes(of: destination.high.bigEndian, toByteOffset: 24, as: UInt64.self)
+            p.storeBytes(of: destination.low.bigEndian, toByteOffset: 32, as: UInt64.self)
         default:
             throw CoreError(.badConfiguration, "tunnel endpoints of different IP versions")
         }
+    }
+
+    /// The checksum of the 20 bytes of a header without options, summed as five
+    /// 32-bit words (RFC 1071 §2(B)). The burst path's replacement for `InternetChecksum` on its one fixed shape.
+    @inline(__always)
+    static func plainIPv4Checksum(_ p: UnsafeRawPointer) -> UInt16 {
+        var sum: UInt64 = 0
+        for k in 0..<5 { sum &+= UInt64(UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))) }
+        while sum >> 16 != 0 { sum = (sum & 0xffff) &+ (sum >> 16) }
+        return ~UInt16(truncatingIfNeeded: sum)
+    }
+
+    /// A fresh outer IPv4 identification from the SA's source (drawn against its current sequence number).
+    static func freshIdentification(_ sa: SecurityAssociation) throws(CoreError) -> UInt16 {
+        var raw: UInt16 = 0
+        do {
+            try withUnsafeMutableBytes(of: &raw) { (b: UnsafeMutableRawBufferPointer) throws(CryptoError) in
+                try sa.identificationSource.fill(b, sequence: sa.outboundSequence)
+            }
+        } catch {
+            throw .crypto(error)
+        }
+        return UInt16(bigEndian: raw)  // the two bytes as drawn, first byte high
+    }
+
+    /// The inner fields and length of a plain inner packet read straight from memory, for the burst's hot path:
+    /// an IPv4 header without options, or an IPv6 header not followed by an extension header. Nil for anything else
+    /// (which the burst hands to `innerFields` and `PacketLayout`, whose checks and errors are the reference); for
+    /// what it accepts, it answers as they do.
+    @inline(__always)
+    static func plainInnerFields(_ p: UnsafeRawPointer, count: Int) -> (InnerFields, length: Int)? {
+        guard count >= IPv4Packet.minimumHeaderLength else { return nil }
+        let first = p.load(as: UInt8.self)
+        if first == 0x45 {
+            let total = Int(UInt16(bigEndian: p.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+            guard total >= IPv4Packet.minimumHeaderLength, total <= count else { return nil }
+            let tos = p.load(fromByteOffset: 1, as: UInt8.self)
+            let dontFragment = p.load(fromByteOffset: 6, as: UInt8.self) & 0x40 != 0
+            return (InnerFields(dscp: tos >> 2, ecn: tos & 0x03, dontFragment: dontFragment, flowLabel: 0,
+                                version: .v4), total)
+        }
+        guard first >> 4 == 6, count >= IPv6Packet.headerLength else { return nil }
+        let payloadLength = Int(UInt16(bigEndian: p.loadUnaligned(fromByteOffset: 4, as: UInt16.self)))
+        guard payloadLength > 0, payloadLength <= count - IPv6Packet.headerLength,
+              !IPProtocol(p.load(fromByteOffset: 6, as: UInt8.self)).isIPv6ExtensionHeader else { return nil }
+        let word = UInt32(bigEndian: p.loadUnaligned(as: UInt32.self))
+        let trafficClass = UInt8(truncatingIfNeeded: word >> 20)
+        return (InnerFields(dscp: trafficClass >> 2, ecn: trafficClass & 0x03, dontFragment: true,
+                            flowLabel: word & 0xfffff, version: .v6), IPv6Packet.headerLength + payloadLength)
     }
 }

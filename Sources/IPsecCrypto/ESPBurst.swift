@@ -29,11 +29,12 @@ public struct ESPBurstPacket {
 public final class ESPBurstTransform {
     public let algorithm: ESPAlgorithm
     public let implementation: CryptoImplementation
-    public var ivLength: Int { reference.ivLength }
-    public var icvLength: Int { reference.icvLength }
-    public var blockSize: Int { reference.blockSize }
+    // Stored, not forwarded to the reference: the burst paths read them for every packet.
+    public let ivLength: Int
+    public let icvLength: Int
+    public let blockSize: Int
     /// Packets that the libipsec-mb path handed to OpenSSL.
-    public private(set) var fallbacks = 0
+    @exclusivity(unchecked) public private(set) var fallbacks = 0
 
     /// The OpenSSL transform: the whole work on OpenSSL, the fallback on libipsec-mb.
     let reference: ESPTransform
@@ -56,6 +57,9 @@ public final class ESPBurstTransform {
         let algorithm = reference.algorithm
         self.algorithm = algorithm
         self.reference = reference
+        ivLength = reference.ivLength
+        icvLength = reference.icvLength
+        blockSize = reference.blockSize
         if implementation == .ipsecMB, IPsecMB.isAvailable {
             fast = IPsecMBESP(algorithm, encryptionKey: encryptionKey, integrityKey: integrityKey)
         } else {

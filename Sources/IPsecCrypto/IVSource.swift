@@ -17,17 +17,24 @@ public struct IVSource: Sendable {
     enum Kind: Sendable {
         case random
         case counter(next: UInt64)
-        case fixed([UInt8])
+        case fixed
         case seeded(state: UInt64)
     }
 
+    // The kind holds no reference (the fixed bytes live beside it), so that drawing an IV, once per packet, copies
+    // and stores plain words.
     var kind: Kind
+    private var fixedBytes: [UInt8] = []
 
     public static var random: IVSource { IVSource(kind: .random) }
 
     public static func counter(start: UInt64) -> IVSource { IVSource(kind: .counter(next: start)) }
 
-    public static func fixed(_ bytes: [UInt8]) -> IVSource { IVSource(kind: .fixed(bytes)) }
+    public static func fixed(_ bytes: [UInt8]) -> IVSource {
+        var source = IVSource(kind: .fixed)
+        source.fixedBytes = bytes
+        return source
+    }
 
     public static func seeded(_ seed: UInt64) -> IVSource { IVSource(kind: .seeded(state: seed)) }
 
@@ -49,11 +56,11 @@ public struct IVSource: Sendable {
                     from: bytes.baseAddress!.advanced(by: 8 - width), byteCount: width)
             }
             kind = .counter(next: next &+ 1)
-        case .fixed(let bytes):
-            guard bytes.count == iv.count else {
-                throw .badIVLength("fixed IV source", have: bytes.count, need: iv.count)
+        case .fixed:
+            guard fixedBytes.count == iv.count else {
+                throw .badIVLength("fixed IV source", have: fixedBytes.count, need: iv.count)
             }
-            bytes.withUnsafeBytes { iv.copyMemory(from: $0) }
+            fixedBytes.withUnsafeBytes { iv.copyMemory(from: $0) }
         case .seeded(var state):
             var offset = 0
             while offset < iv.count {

@@ -102,10 +102,12 @@ public enum CaptureJobs {
 
     /// Protects every IP packet an SA applies to; other frames are copied unchanged. With `dummyEvery` N > 0, a dummy
     /// packet (RFC 4303 §2.6, next header 59) from the first tunnel-mode ESP SA follows every N protected packets.
-    /// With `jobs` N > 1 the crypto runs on N threads (StagedJobs.swift); the output is the same byte for byte.
+    /// Packets go through the data plane in bursts (StagedJobs.swift); with `jobs` N > 1 the crypto runs on N
+    /// threads. `perPacket` runs every packet through the node one at a time instead: the reference path, which
+    /// gives the same bytes.
     public static func encap(input: String, output: String, sas: SASet, dummyEvery: Int = 0,
-                             jobs: Int = 1) throws -> JobSummary {
-        try checkJobs(jobs)
+                             jobs: Int = 1, perPacket: Bool = false) throws -> JobSummary {
+        try checkJobs(jobs, perPacket: perPacket)
         let dummySA = dummyEvery > 0
             ? sas.all.first { $0.configuration.protocol == .esp && $0.configuration.mode != .transport } : nil
         if dummyEvery > 0, dummySA == nil {
@@ -114,7 +116,7 @@ public enum CaptureJobs {
         let reader = try CaptureReader(path: input)
         try checkLinkType(reader)
         let writer = try CaptureWriter(path: output, linkType: reader.linkType, snapshotLength: 262_144)
-        if jobs > 1 {
+        if !perPacket {
             return try StagedJobs.encap(reader: reader, writer: writer, sas: sas, dummySA: dummySA,
                                         dummyEvery: dummyEvery, jobs: jobs)
         }
@@ -170,14 +172,15 @@ public enum CaptureJobs {
     /// IPsec are left out unless `keepOther` is set. With `keepVerdicts` off, no per-packet verdict is kept, so that
     /// memory stays flat whatever the capture's size (the counts are kept either way). With `jobs` N > 1 the ICV
     /// checks and decryption run on N threads, the anti-replay check and update stay in input order (StagedJobs.swift);
-    /// the output and verdicts are the same.
+    /// the output and verdicts are the same. Packets go through in bursts unless `perPacket` asks for the reference
+    /// path, one packet at a time through the node.
     public static func decap(input: String, output: String, sas: SASet, keepOther: Bool = false,
-                             keepVerdicts: Bool = true, jobs: Int = 1) throws -> JobSummary {
-        try checkJobs(jobs)
+                             keepVerdicts: Bool = true, jobs: Int = 1, perPacket: Bool = false) throws -> JobSummary {
+        try checkJobs(jobs, perPacket: perPacket)
         let reader = try CaptureReader(path: input)
         try checkLinkType(reader)
         let writer = try CaptureWriter(path: output, linkType: reader.linkType, snapshotLength: 262_144)
-        if jobs > 1 {
+        if !perPacket {
             return try StagedJobs.decap(reader: reader, writer: writer, sas: sas, keepOther: keepOther,
                                         keepVerdicts: keepVerdicts, jobs: jobs)
         }
@@ -225,7 +228,10 @@ public enum CaptureJobs {
         return summary
     }
 
-    static func checkJobs(_ jobs: Int) throws {
+    static func checkJobs(_ jobs: Int, perPacket: Bool = false) throws {
+        guard !perPacket || jobs == 1 else {
+            throw CoreError(.badConfiguration, "the per-packet path runs on one thread: jobs must be 1, not \(jobs)")
+        }
         guard (1...maximumJobs).contains(jobs) else {
             throw CoreError(.badConfiguration, "jobs must be between 1 and \(maximumJobs), not \(jobs)")
         }

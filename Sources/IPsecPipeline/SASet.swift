@@ -35,7 +35,7 @@ public final class SASet {
             // Each SA draws from its own stream, derived from the seed and its SPI, so adding an SA to a file does
             // not change the bytes another SA produces.
             let ivSource: IVSource = seed.map { .seeded($0 ^ UInt64(c.spi) &* 0x9e37_79b9_7f4a_7c15) } ?? .random
-            let idSource: IVSource = seed.map { .seeded(~$0 ^ UInt64(c.spi)) } ?? .random
+            let idSource: IVSource = seed.map { .seeded(~$0 ^ UInt64(c.spi)) } ?? .identificationCounter()
             try database.add(try SecurityAssociation(c, ivSource: ivSource, identificationSource: idSource))
         }
         node = IPsecNode(sad: database, policies: policies, compressions: compressions)

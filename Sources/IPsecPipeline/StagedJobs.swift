@@ -195,6 +195,10 @@ enum StagedJobs {
     static func run(reader: CaptureReader, writer: CaptureWriter, jobs: Int, sas: SASet,
                     crypto: @escaping (Chunk, BurstCrypto) throws -> Void,
                     stage: (Chunk) throws -> Void, finish: (Chunk) throws -> Void) throws {
+        if jobs == 1 {
+            try runInline(reader: reader, writer: writer, sas: sas, crypto: crypto, stage: stage, finish: finish)
+            return
+        }
         let cryptos: [BurstCrypto]
         do { cryptos = try (0..<jobs).map { _ in try BurstCrypto(sas.all) } } catch {
             writer.discard()
@@ -286,6 +290,35 @@ enum StagedJobs {
         if let failure {
             writer.discard()
             throw failure
+        }
+        try writer.close()
+    }
+
+    /// One job: the same stages, chunk by chunk, on the calling thread alone (no reader, worker or writer thread).
+    /// A thread would only hand the one chunk back and forth; the bursts are what makes one job fast.
+    static func runInline(reader: CaptureReader, writer: CaptureWriter, sas: SASet,
+                          crypto: (Chunk, BurstCrypto) throws -> Void,
+                          stage: (Chunk) throws -> Void, finish: (Chunk) throws -> Void) throws {
+        do {
+            let cryptoState = try BurstCrypto(sas.all)
+            let chunk = Chunk()
+            var frame: [UInt8] = []
+            var last = false
+            while !last {
+                while chunk.records.count < chunkPackets, let record = try reader.next() {
+                    chunk.records.append(record)
+                }
+                last = chunk.records.count < chunkPackets
+                chunk.isLast = last
+                try stage(chunk)
+                try crypto(chunk, cryptoState)
+                try finish(chunk)
+                try write(chunk, to: writer, linkType: reader.linkType, frame: &frame)
+                chunk.reset()
+            }
+        } catch {
+            writer.discard()
+            throw error
         }
         try writer.close()
     }

@@ -189,10 +189,11 @@ public struct ESPTrailer: WireRepresentable {
         precondition(payloadLength >= 0, "payload length must not be negative")
         precondition(isPowerOfTwoUpTo256(blockSize), "block size must be a power of two up to 256, not \(blockSize)")
         precondition(isPowerOfTwoUpTo256(alignment), "alignment must be a power of two up to 256, not \(alignment)")
-        let unit = max(blockSize, alignment)
+        // Both are powers of two, so the larger is the unit and remainders are masks (no division on the hot path).
+        let mask = max(blockSize, alignment) - 1
         // Reduce first so that no sum can overflow, whatever payloadLength is.
-        let used = (payloadLength % unit + fixedLength) % unit
-        return (unit - used) % unit
+        let used = ((payloadLength & mask) + fixedLength) & mask
+        return (mask + 1 - used) & mask
     }
 
     public var bufferLength: Int { padding.count + Self.fixedLength }

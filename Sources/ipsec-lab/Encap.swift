@@ -33,16 +33,19 @@ struct Encap: ParsableCommand {
     @Option(help: "Threads for the crypto (1 to 64); the output is the same for any number.")
     var jobs: Int = 1
 
+    @Flag(help: "Protect one packet at a time through the node (the reference path) instead of in bursts; same output, slower.")
+    var perPacket = false
+
     @OptionGroup var crypto: BackendOption
 
     func run() throws {
         try runReportingErrors {
             try crypto.apply()
             guard dummyEvery >= 0 else { throw ValidationError("--dummy-every must not be negative") }
-            try checkJobs(jobs)
+            try checkJobs(jobs, perPacket: perPacket)
             let sas = try SASet(files: saFiles, seed: seed)
             let summary = try CaptureJobs.encap(input: input, output: output, sas: sas, dummyEvery: dummyEvery,
-                                                jobs: jobs)
+                                                jobs: jobs, perPacket: perPacket)
             let out = StandardOutput()
             defer { out.flush() }
             if json {
@@ -86,16 +89,19 @@ struct Decap: ParsableCommand {
     @Option(help: "Threads for the ICV checks and decryption (1 to 64); replay checks stay in input order, and the output and verdicts are the same for any number.")
     var jobs: Int = 1
 
+    @Flag(help: "Open one packet at a time through the node (the reference path) instead of in bursts; same output, slower.")
+    var perPacket = false
+
     @OptionGroup var crypto: BackendOption
 
     func run() throws {
         try runReportingErrors {
             try crypto.apply()
-            try checkJobs(jobs)
+            try checkJobs(jobs, perPacket: perPacket)
             let sas = try SASet(files: saFiles)
             // Per-packet verdicts only for --json, which prints them: without it memory stays flat on any capture.
             let summary = try CaptureJobs.decap(input: input, output: output, sas: sas, keepOther: keepOther,
-                                                keepVerdicts: json, jobs: jobs)
+                                                keepVerdicts: json, jobs: jobs, perPacket: perPacket)
             let out = StandardOutput()
             defer { out.flush() }
             if json {
@@ -114,7 +120,8 @@ struct Decap: ParsableCommand {
 }
 
 /// `--jobs` out of range: one error line before anything is read or written.
-private func checkJobs(_ jobs: Int) throws {
+private func checkJobs(_ jobs: Int, perPacket: Bool) throws {
+    guard !perPacket || jobs == 1 else { throw ValidationError("--per-packet runs on one thread: drop --jobs") }
     guard (1...CaptureJobs.maximumJobs).contains(jobs) else {
         throw ValidationError("--jobs must be between 1 and \(CaptureJobs.maximumJobs)")
     }

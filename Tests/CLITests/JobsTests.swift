@@ -26,6 +26,11 @@ import Testing
             auth 'hmac(sha1)' 0x\(S.k20) replay-window 32 sel src 10.0.0.1/32 dst 10.0.0.2/32 proto tcp
         """
 
+    /// Every run is compared with the first: the reference path (`--per-packet`, one packet at a time through the
+    /// node), then bursts on one thread, two and four.
+    static let runs = [0, 1, 2, 4]
+    static func jobs(_ jobs: Int) -> [String] { jobs == 0 ? ["--per-packet"] : ["--jobs", "\(jobs)"] }
+
     static func icmp(_ n: Int) -> [UInt8] { [8, 0, 0, 0, 0, 1, UInt8(n >> 8), UInt8(n & 0xff)] }
 
     /// 700 packets over four flows and the bypassed ICMP, a jumbo UDP 54 datagram (longer than a burst slot), and
@@ -106,16 +111,16 @@ import Testing
         try Self.plainCapture(at: plain)
 
         var encapOutputs: [Data] = [], encapStdout: [String] = []
-        for jobs in [1, 2, 4] {
+        for jobs in Self.runs {
             let out = dir.appendingPathComponent("protected-\(jobs).pcap").path
             let r = try Tool.run(["encap", "--sa", sa.path, "--in", plain, "--out", out, "--seed", "11",
-                                  "--dummy-every", "9", "--json", "--jobs", "\(jobs)"])
+                                  "--dummy-every", "9", "--json"] + Self.jobs(jobs))
             #expect(r.status == 0, "\(r.stderr)")
             encapOutputs.append(try Self.bytes(out))
             encapStdout.append(r.stdout)
         }
-        #expect(encapOutputs[0] == encapOutputs[1] && encapOutputs[0] == encapOutputs[2])
-        #expect(encapStdout[0] == encapStdout[1] && encapStdout[0] == encapStdout[2], "\(encapStdout)")
+        #expect(encapOutputs.allSatisfy { $0 == encapOutputs[0] })
+        #expect(encapStdout.allSatisfy { $0 == encapStdout[0] }, "\(encapStdout)")
         let encapSummary = try #require(try JSONSerialization.jsonObject(with: Data(encapStdout[0].utf8)) as? [String: Any])
         #expect((encapSummary["protected"] as? Int ?? 0) >= 500, "\(encapStdout[0])")
         #expect((encapSummary["dummies"] as? Int ?? 0) > 50)
@@ -123,21 +128,21 @@ import Testing
         let test = dir.appendingPathComponent("test.pcap").path
         let (count, tampered) = try Self.attackCapture(from: dir.appendingPathComponent("protected-1.pcap").path, at: test)
         var decapOutputs: [Data] = [], decapStdout: [String] = []
-        for jobs in [1, 2, 4] {
+        for jobs in Self.runs {
             let out = dir.appendingPathComponent("opened-\(jobs).pcap").path
-            let r = try Tool.run(["decap", "--sa", sa.path, "--in", test, "--out", out, "--json", "--keep-other",
-                                  "--jobs", "\(jobs)"])
+            let r = try Tool.run(["decap", "--sa", sa.path, "--in", test, "--out", out, "--json", "--keep-other"]
+                                 + Self.jobs(jobs))
             #expect(r.status == 0, "\(r.stderr)")
             decapOutputs.append(try Self.bytes(out))
             decapStdout.append(r.stdout)
             // The plain text form too.
-            let text = try Tool.run(["decap", "--sa", sa.path, "--in", test, "--out", out + ".t", "--jobs", "\(jobs)"])
+            let text = try Tool.run(["decap", "--sa", sa.path, "--in", test, "--out", out + ".t"] + Self.jobs(jobs))
             #expect(text.status == 0)
             decapStdout.append(text.stdout)
         }
-        #expect(decapOutputs[0] == decapOutputs[1] && decapOutputs[0] == decapOutputs[2])
-        #expect(decapStdout[0] == decapStdout[2] && decapStdout[0] == decapStdout[4])
-        #expect(decapStdout[1] == decapStdout[3] && decapStdout[1] == decapStdout[5], "\(decapStdout)")
+        #expect(decapOutputs.allSatisfy { $0 == decapOutputs[0] })
+        #expect(stride(from: 0, to: decapStdout.count, by: 2).allSatisfy { decapStdout[$0] == decapStdout[0] })
+        #expect(stride(from: 1, to: decapStdout.count, by: 2).allSatisfy { decapStdout[$0] == decapStdout[1] }, "\(decapStdout)")
 
         // The run exercised what it claims: replays and tampering were refused, the rest accepted.
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(decapStdout[0].utf8)) as? [String: Any])
@@ -147,6 +152,21 @@ import Testing
         #expect((dropped["replay"] ?? 0) >= 8, "\(dropped)")
         #expect(dropped["dummy"] == encapSummary["dummies"] as? Int)
         #expect(summary["accepted"] as? Int == encapSummary["protected"] as? Int, "\(dropped)")
+    }
+
+    @Test func perPacketTakesNoJobs() throws {
+        let dir = try Tool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sa = dir.appendingPathComponent("sa.conf")
+        try Self.selectors.write(to: sa, atomically: true, encoding: .utf8)
+        let plain = dir.appendingPathComponent("plain.pcap").path
+        try Self.plainCapture(at: plain)
+        for command in ["encap", "decap"] {
+            let out = dir.appendingPathComponent("out.pcap").path
+            let r = try Tool.run([command, "--sa", sa.path, "--in", plain, "--out", out, "--per-packet", "--jobs", "2"])
+            expectOneLineError(r, mentioning: "--per-packet runs on one thread")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
     }
 
     @Test(arguments: ["0", "-1", "65", "99999999999999999999999"])
@@ -217,13 +237,13 @@ extension JobsTests {
         }
         try tw.close()
         var outputs: [String] = []
-        for jobs in [1, 2, 4] {
+        for jobs in Self.runs {
             let r = try Tool.run(["decap", "--sa", early.path, "--in", testPath, "--out",
-                                  dir.appendingPathComponent("o\(jobs).pcap").path, "--json", "--jobs", "\(jobs)"])
+                                  dir.appendingPathComponent("o\(jobs).pcap").path, "--json"] + Self.jobs(jobs))
             #expect(r.status == 0, "\(r.stderr)")
             outputs.append(r.stdout)
         }
-        #expect(outputs[0] == outputs[1] && outputs[0] == outputs[2])
+        #expect(outputs.allSatisfy { $0 == outputs[0] })
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(outputs[0].utf8)) as? [String: Any])
         #expect(summary["accepted"] as? Int == 200, "\(outputs[0].prefix(300))")
         #expect((summary["dropped"] as? [String: Int])?["integrity"] == 130, "\(outputs[0].prefix(300))")
@@ -244,14 +264,14 @@ extension JobsTests {
         let cut = dir.appendingPathComponent("cut.pcap").path
         try bytes.prefix(bytes.count * 2 / 3).write(to: URL(fileURLWithPath: cut))
         var errors: [String] = []
-        for jobs in [1, 2, 4] {
+        for jobs in Self.runs {
             let out = dir.appendingPathComponent("out.pcap").path
-            let r = try Tool.run(["encap", "--sa", sa.path, "--in", cut, "--out", out, "--seed", "1", "--jobs", "\(jobs)"])
+            let r = try Tool.run(["encap", "--sa", sa.path, "--in", cut, "--out", out, "--seed", "1"] + Self.jobs(jobs))
             expectOneLineError(r, mentioning: "cut.pcap")
             #expect(!FileManager.default.fileExists(atPath: out))
             errors.append(r.stderr)
         }
-        #expect(errors[0] == errors[1] && errors[0] == errors[2])
+        #expect(errors.allSatisfy { $0 == errors[0] })
     }
 }
 
@@ -284,15 +304,15 @@ extension JobsTests {
         let test = dir.appendingPathComponent("test.pcap").path
         let (count, _) = try Self.attackCapture(from: wire, at: test)
         var outputs: [String] = [], captures: [Data] = []
-        for jobs in [1, 2, 4] {
+        for jobs in Self.runs {
             let out = dir.appendingPathComponent("o\(jobs).pcap").path
-            let r = try Tool.run(["decap", "--sa", both.path, "--in", test, "--out", out, "--json", "--jobs", "\(jobs)"])
+            let r = try Tool.run(["decap", "--sa", both.path, "--in", test, "--out", out, "--json"] + Self.jobs(jobs))
             #expect(r.status == 0, "\(r.stderr)")
             outputs.append(r.stdout)
             captures.append(try Self.bytes(out))
         }
-        #expect(outputs[0] == outputs[1] && outputs[0] == outputs[2])
-        #expect(captures[0] == captures[1] && captures[0] == captures[2])
+        #expect(outputs.allSatisfy { $0 == outputs[0] })
+        #expect(captures.allSatisfy { $0 == captures[0] })
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(outputs[0].utf8)) as? [String: Any])
         #expect(summary["packets_in"] as? Int == count)
         #expect(summary["accepted"] as? Int == 701, "\(outputs[0].prefix(400))")
