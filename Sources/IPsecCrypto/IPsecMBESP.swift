@@ -73,6 +73,9 @@ final class IPsecMBESP {
     private let saltLength: Int
     private let cipherBlock: Int
     private let isCTR: Bool
+    /// Composite SAs with an integrity algorithm: only they authenticate anything, so only they append the ESN high
+    /// bits and elided bytes to the MAC input (ESP without integrity has no MAC input to extend).
+    private let hasMAC: Bool
     private let jobs: UnsafeMutablePointer<ipseclab_mb_job>
     /// Per job slots, and the salt at the end; cleansed in `deinit`.
     private let memory: UnsafeMutableRawPointer
@@ -112,6 +115,7 @@ final class IPsecMBESP {
         default: cipherBlock = 1
         }
         if case .aesCTR = encryption { isCTR = true } else { isCTR = false }
+        hasMAC = algorithm.integrity != .none
         jobs = .allocate(capacity: Self.chunk)
         jobs.initialize(repeating: ipseclab_mb_job(), count: Self.chunk)
         owners = .allocate(capacity: Self.chunk)
@@ -179,11 +183,13 @@ final class IPsecMBESP {
     /// Bytes a composite SA appends to the MAC input: ESN high bits, then the extra bytes.
     @inline(__always)
     private func trailerLength(_ aad: ESPAssociatedData) -> Int {
-        (aad.extendedSequenceNumbers ? 4 : 0) + aad.extra.count
+        guard hasMAC else { return 0 }
+        return (aad.extendedSequenceNumbers ? 4 : 0) + aad.extra.count
     }
 
     @inline(__always)
     private func writeTrailer(_ aad: ESPAssociatedData, at destination: UnsafeMutableRawPointer) {
+        guard hasMAC else { return }
         var offset = 0
         if aad.extendedSequenceNumbers {
             storeBigEndian(aad.sequenceHigh, destination, at: 0)
