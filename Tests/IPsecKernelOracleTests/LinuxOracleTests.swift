@@ -235,4 +235,27 @@ import Testing
         // Both directions and the mutations were compared.
         #expect(summary.agreements >= 2 * LinuxCase.cells.count * 5)
     }
+
+    /// The same with IPsecLab's side on libipsec-mb (`diff --oracle linux --backend ipsec-mb`): one case per cell,
+    /// the kernel agreeing with the library's packets both ways. Debian ships libipsec-mb for amd64 only.
+    @Test func shortCampaignOnLibIPsecMBAgrees() throws {
+        #if arch(x86_64)
+        try #require(IPsecMB.isAvailable, "\(IPsecMB.status) — run scripts/setup.sh")
+        let summary = try LinuxCampaign(seed: 5, cases: LinuxCase.cells.count, vm: try LinuxVM(),
+                                        implementation: .ipsecMB).run()
+        #expect(summary.disagreements.isEmpty, "\(summary.text)")
+        #expect(summary.backend == "ipsec-mb")
+        #expect(summary.cases == LinuxCase.cells.count * 7)
+        #expect(summary.agreements + summary.oracleBugs.count >= summary.cases, "\(summary.text)")
+        // Only an algorithm the library lacks (AES-192-CCM) may leave a case on OpenSSL.
+        #expect((summary.implementations["ipsec-mb"] ?? 0) >= summary.cases - 2 * 7, "\(summary.implementations)")
+        #else
+        // Without the library, asking for it is an error before anything runs.
+        if !IPsecMB.isAvailable {
+            #expect(throws: (any Error).self) {
+                try LinuxCampaign(seed: 5, cases: 1, vm: try LinuxVM(), implementation: .ipsecMB).run()
+            }
+        }
+        #endif
+    }
 }
