@@ -154,7 +154,10 @@ import Testing
         #expect(summary["accepted"] as? Int == encapSummary["protected"] as? Int, "\(dropped)")
     }
 
-    @Test func perPacketTakesNoJobs() throws {
+    /// Out-of-range or non-numeric `--jobs`, and `--per-packet` with more than one job.
+    @Test(arguments: [["--jobs=0"], ["--jobs=-1"], ["--jobs=65"], ["--jobs=99999999999999999999999"],
+                      ["--per-packet", "--jobs", "2"]])
+    func badJobsGiveOneErrorLine(arguments: [String]) throws {
         let dir = try Tool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let sa = dir.appendingPathComponent("sa.conf")
@@ -163,24 +166,10 @@ import Testing
         try Self.plainCapture(at: plain)
         for command in ["encap", "decap"] {
             let out = dir.appendingPathComponent("out.pcap").path
-            let r = try Tool.run([command, "--sa", sa.path, "--in", plain, "--out", out, "--per-packet", "--jobs", "2"])
-            expectOneLineError(r, mentioning: "--per-packet runs on one thread")
-            #expect(!FileManager.default.fileExists(atPath: out))
-        }
-    }
-
-    @Test(arguments: ["0", "-1", "65", "99999999999999999999999"])
-    func badJobsGiveOneErrorLine(jobs: String) throws {
-        let dir = try Tool.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let sa = dir.appendingPathComponent("sa.conf")
-        try Self.selectors.write(to: sa, atomically: true, encoding: .utf8)
-        let plain = dir.appendingPathComponent("plain.pcap").path
-        try Self.plainCapture(at: plain)
-        for command in ["encap", "decap"] {
-            let out = dir.appendingPathComponent("out.pcap").path
-            let r = try Tool.run([command, "--sa", sa.path, "--in", plain, "--out", out, "--jobs=\(jobs)"])
-            if jobs.count > 18 {
+            let r = try Tool.run([command, "--sa", sa.path, "--in", plain, "--out", out] + arguments)
+            if arguments.contains("--per-packet") {
+                expectOneLineError(r, mentioning: "--per-packet runs on one thread")
+            } else if arguments[0].count > 25 {
                 // Not an integer at all: the argument parser's usage error, one line too (exit status 64).
                 #expect(r.status == 64, "\(r.stderr)")
                 #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.hasPrefix("ipsec-lab: error: "),
