@@ -206,13 +206,10 @@ extension Outbound {
     /// gets its error in `burst.outboundErrors`; the others are protected exactly as `protect(_:with:into:)` would
     /// protect them one by one (same sequence numbers in order, same IVs from the SA's source).
     public static func protect(_ burst: PacketBurst, with sa: SecurityAssociation) {
-        let config = sa.configuration
-        let fast = config.protocol == .esp && config.encapsulation == nil && config.headerCompression == nil
-            && (config.mode == .tunnel || config.mode == .transport) && sa.espBurst != nil
         var pending = 0
         for i in 0..<burst.count {
             if burst.outboundErrors[i] != nil { burst.outboundErrors[i] = nil }
-            if fast, config.tfcPadding <= burst.lengths[i] {
+            if sa.laysOutInBurst, sa.configuration.tfcPadding <= burst.lengths[i] {
                 do {
                     if try layOutESP(burst, i, sa: sa, item: pending) { pending += 1; continue }
                 } catch {
@@ -470,10 +467,7 @@ extension Inbound {
         var sa: SecurityAssociation?
         if layout.nextHeader == .esp, !layout.isFragment, parsed.checksumOK,
            layout.packetLength - layout.headerEnd >= ESPPacket.headerLength,
-           let found = burst.lookup(spi: spi, destination: layout.destination, in: sad),
-           found.configuration.encapsulation == nil,
-           found.configuration.mode == .tunnel || found.configuration.mode == .transport,
-           found.espBurst != nil {
+           let found = burst.lookup(spi: spi, destination: layout.destination, in: sad), found.opensInBurst {
             sa = found
         }
         guard let sa, let t = sa.espBurst else {

@@ -74,10 +74,7 @@ extension Outbound {
     /// protected here, whole, into `out`.
     public static func stage(_ burst: PacketBurst, _ i: Int, with sa: SecurityAssociation,
                              orInto out: inout [UInt8]) -> OutboundStaging {
-        let config = sa.configuration
-        let fast = config.protocol == .esp && config.encapsulation == nil && config.headerCompression == nil
-            && (config.mode == .tunnel || config.mode == .transport) && sa.espBurst != nil
-        if fast, config.tfcPadding <= burst.lengths[i] {
+        if sa.laysOutInBurst, sa.configuration.tfcPadding <= burst.lengths[i] {
             do {
                 if try layOutESP(burst, i, sa: sa, item: burst.staged) {
                     burst.itemOwners[burst.staged] = sa

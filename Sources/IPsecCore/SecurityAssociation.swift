@@ -10,6 +10,10 @@ public final class SecurityAssociation {
     /// with; it wraps `esp` as its OpenSSL reference.
     let espBurst: ESPBurstTransform?
     let ah: AHTransform?
+    /// Whether the burst path lays this SA's packets out itself (plain ESP in tunnel or transport mode, no NAT-T,
+    /// no header compression) and whether it opens them itself: decided once here, read for every packet.
+    let laysOutInBurst: Bool
+    let opensInBurst: Bool
     /// The library that runs this SA's ESP or AH crypto (OpenSSL when libipsec-mb lacks the algorithm or is absent).
     public var cryptoImplementation: CryptoImplementation {
         espBurst?.implementation ?? ah?.implementation ?? .openSSL
@@ -71,6 +75,10 @@ public final class SecurityAssociation {
                 esp = transform
                 espBurst = ESPBurstTransform(wrapping: transform, encryptionKey: configuration.encryptionKey,
                                              integrityKey: configuration.integrityKey, implementation: implementation)
+                let plain = configuration.encapsulation == nil
+                    && (configuration.mode == .tunnel || configuration.mode == .transport)
+                laysOutInBurst = plain && configuration.headerCompression == nil
+                opensInBurst = plain
                 ah = nil
             case (.ah, .ah(let algorithm)):
                 guard configuration.mode != .tunnelHC else {
@@ -80,6 +88,8 @@ public final class SecurityAssociation {
                                      implementation: implementation)
                 esp = nil
                 espBurst = nil
+                laysOutInBurst = false
+                opensInBurst = false
             default:
                 throw CoreError(.badConfiguration,
                                 "\(label): algorithm \(configuration.algorithm) does not fit protocol \(configuration.protocol)")
