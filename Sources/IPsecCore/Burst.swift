@@ -54,19 +54,21 @@ public final class PacketBurst {
     @exclusivity(unchecked) var scratchIn: [UInt8] = []
 
     /// The last inbound SA lookup: consecutive packets of one SA skip the database's hashing. Valid while the
-    /// database is the same object at the same generation (it only grows).
-    @exclusivity(unchecked) private var lastLookup: (spi: UInt32, destination: IPAddress, sad: ObjectIdentifier,
+    /// database is the same object at the same generation (it only grows). The database is held, not just its
+    /// identity: an ObjectIdentifier is reused once its object is freed, and a new database at the old address would
+    /// get the old one's SA (the inbound fuzz targets' burst oracle caught exactly that).
+    @exclusivity(unchecked) private var lastLookup: (spi: UInt32, destination: IPAddress, sad: SADatabase,
                                                      generation: Int, sa: SecurityAssociation)?
 
     /// `sad.lookup(spi:destination:protocol: .esp)`, remembering the last answer.
     @inline(__always)
     func lookup(spi: UInt32, destination: IPAddress, in sad: SADatabase) -> SecurityAssociation? {
-        if let last = lastLookup, last.spi == spi, last.destination == destination,
-           last.sad == ObjectIdentifier(sad), last.generation == sad.generation {
+        if let last = lastLookup, last.sad === sad, last.spi == spi, last.destination == destination,
+           last.generation == sad.generation {
             return last.sa
         }
         guard let sa = sad.lookup(spi: spi, destination: destination, protocol: .esp) else { return nil }
-        lastLookup = (spi, destination, ObjectIdentifier(sad), sad.generation, sa)
+        lastLookup = (spi, destination, sad, sad.generation, sa)
         return sa
     }
 

@@ -167,4 +167,24 @@ struct BurstTests {
         burst.removeAll()
         #expect(burst.count == 0)
     }
+
+    /// The burst remembers its last SA lookup. A new database — here one made and freed per round, so that the
+    /// allocator hands out the old one's address again — must not get the old database's SA, whose replay window has
+    /// already seen the packet: every fresh receiver accepts it.
+    @Test("A fresh SA database is never answered from the last one's lookup")
+    func lookupCacheFollowsTheDatabase() throws {
+        let config = espConfig(try ESPAlgorithm(keyword: "aes128gcm16"), mode: .tunnel, version: .v4, esn: false)
+        var protected: [UInt8] = []
+        try Outbound.protect(udpPacket(.v4, payloadLength: 40)[...],
+                             with: try SecurityAssociation(config, ivSource: .seeded(3)), into: &protected)
+        let burst = PacketBurst(capacity: 1, maximumPacketLength: 2048)
+        for round in 0..<64 {
+            let sad = SADatabase()
+            try sad.add(try SecurityAssociation(config))
+            burst.removeAll()
+            #expect(burst.append(protected))
+            Inbound.unprotect(burst, sad: sad)
+            #expect(burst.inboundResults[0].verdict == .accepted, "round \(round)")
+        }
+    }
 }
