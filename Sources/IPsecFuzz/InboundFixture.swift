@@ -85,9 +85,11 @@ final class InboundFixture: Sendable {
     }
 
     /// A fresh SA database holding the SA of `index` (fresh state: a new replay window for every input).
-    func database(_ index: Int?) -> SADatabase {
+    func database(_ index: Int?, implementation: CryptoImplementation = .preferred) -> SADatabase {
         let sad = SADatabase()
-        if let index, let sa = try? SecurityAssociation(entries[index].configuration) { try? sad.add(sa) }
+        if let index, let sa = try? SecurityAssociation(entries[index].configuration, implementation: implementation) {
+            try? sad.add(sa)
+        }
         return sad
     }
 

@@ -7,9 +7,11 @@ import IPsecWire
 /// opens it with the SA's keys, mutates what is inside and seals it again, so that the code after the ICV check —
 /// padding, next header, inner packet, decapsulation, decompression, policy — sees the mutants.
 ///
-/// Oracles, for every accepted packet: the same packet a second time is refused as a replay (or, with anti-replay
-/// off, accepted identically), and the packet that came out, protected again with the same SA and opened by a fresh
-/// receiver, comes out unchanged.
+/// Oracles: for every input, the burst path (`Inbound.unprotect` of a `PacketBurst`, what `decap` runs; on
+/// libipsec-mb where it is available) gives the per-packet path's verdict and, when it accepts, the same packet. For
+/// every accepted packet: the same packet a second time is refused as a replay (or, with anti-replay off, accepted
+/// identically), and the packet that came out, protected again with the same SA and opened by a fresh receiver,
+/// comes out unchanged.
 enum InboundTargets {
     static let espAlgorithms = ESPAlgorithm.all.filter { $0.encryption.providesConfidentiality }.map(SAAlgorithm.esp)
     static let espNullAlgorithms = ESPAlgorithm.all.filter { !$0.encryption.providesConfidentiality }.map(SAAlgorithm.esp)
@@ -56,9 +58,27 @@ final class InboundHarness: FuzzHarness {
     private var out: [UInt8] = []
     private var scratch: [UInt8] = []
     private var again: [UInt8] = []
+    private let burst = PacketBurst(capacity: 1, maximumPacketLength: 4096)
+    private static let burstImplementation: CryptoImplementation = IPsecMB.isAvailable ? .ipsecMB : .openSSL
 
     init(fixture: InboundFixture) {
         self.fixture = fixture
+    }
+
+    /// The burst path, from a fresh receiver of the same SA, must say and give what the per-packet path did.
+    private func checkBurst(_ input: ArraySlice<UInt8>, index: Int?, expected: InboundResult) {
+        burst.removeAll()
+        guard burst.append(input) else { return }
+        Inbound.unprotect(burst, sad: fixture.database(index, implementation: Self.burstImplementation))
+        let got = burst.inboundResults[0]
+        let label = index.map { fixture.entries[$0].label } ?? "no SA"
+        FuzzOracle.check(got.verdict == expected.verdict, fixture.name,
+                         "the burst path's verdict differs from the per-packet path's",
+                         details: "\(got.verdict) against \(expected.verdict) for \(label)")
+        guard expected.verdict == .accepted else { return }
+        FuzzOracle.check(burst.withPacket(0, { Array($0) }) == out, fixture.name,
+                         "the burst path opens a packet to other bytes than the per-packet path",
+                         details: "\(label)")
     }
 
     func execute(_ input: ArraySlice<UInt8>, feedback: inout FuzzFeedback) {
@@ -67,6 +87,7 @@ final class InboundHarness: FuzzHarness {
         let index = location.flatMap { fixture.entry(forSPI: $0.spi) }
         let sad = fixture.database(index)
         let result = Inbound.unprotect(input, sad: sad, into: &out, scratch: &scratch)
+        checkBurst(input, index: index, expected: result)
         let name = fixture.name
         switch result.verdict {
         case .dropped(let reason):
