@@ -94,11 +94,13 @@ final class InboundFixture: Sendable {
     }
 
     /// A sender for entry `index` whose next packet carries `sequence`, with IVs and identifications from `seed`.
-    func sender(_ index: Int, sequence: UInt64, seed: UInt64, mode: SAMode? = nil) -> SecurityAssociation? {
+    func sender(_ index: Int, sequence: UInt64, seed: UInt64, mode: SAMode? = nil,
+                implementation: CryptoImplementation = .preferred) -> SecurityAssociation? {
         var c = entries[index].configuration
         c.outboundSequence = sequence &- 1
         if let mode { c.mode = mode; c.headerCompression = mode == .tunnelHC ? c.headerCompression : nil }
-        return try? SecurityAssociation(c, ivSource: .seeded(seed), identificationSource: .seeded(seed ^ 0x55))
+        return try? SecurityAssociation(c, ivSource: .seeded(seed), identificationSource: .seeded(seed ^ 0x55),
+                                        implementation: implementation)
     }
 
     /// The full sequence number a fresh receiver of entry `index` infers from `low`.

@@ -59,7 +59,7 @@ final class InboundHarness: FuzzHarness {
     private var scratch: [UInt8] = []
     private var again: [UInt8] = []
     private let burst = PacketBurst(capacity: 1, maximumPacketLength: 4096)
-    private static let burstImplementation: CryptoImplementation = IPsecMB.isAvailable ? .ipsecMB : .openSSL
+    static let burstImplementation: CryptoImplementation = IPsecMB.isAvailable ? .ipsecMB : .openSSL
 
     init(fixture: InboundFixture) {
         self.fixture = fixture
@@ -170,6 +170,10 @@ final class InboundMutator: StructureMutator {
 /// unchanged in tunnel mode; in transport mode the same packet with its IPv4 header checksum recomputed; in the
 /// compressed tunnel either of the two (a rebuilt header has a computed checksum).
 ///
+/// The burst path (`Outbound.protect` of a `PacketBurst`, what `encap` runs; on libipsec-mb where it is available),
+/// from a sender with the same seeds, must refuse what the per-packet path refuses (with the same error code) and
+/// write the same bytes for the rest.
+///
 /// Input: one byte choosing the mode (an inbound fixture), one choosing the SA, one choosing the sequence number,
 /// then the inner packet.
 enum EncapDecapTarget {
@@ -195,6 +199,25 @@ final class EncapDecapHarness: FuzzHarness {
     private var protected: [UInt8] = []
     private var out: [UInt8] = []
     private var scratch: [UInt8] = []
+    private let burst = PacketBurst(capacity: 1, maximumPacketLength: 4096)
+
+    /// The same packet through the burst path, from a sender made like `sender` (same sequence and seeds).
+    private func checkBurst(_ inner: ArraySlice<UInt8>, _ sender: SecurityAssociation?, expected: CoreError?,
+                            label: @autoclosure () -> String) {
+        guard let sender else { return }
+        burst.removeAll()
+        guard burst.append(inner) else { return }
+        Outbound.protect(burst, with: sender)
+        let error = burst.outboundErrors[0]
+        FuzzOracle.check(error?.code == expected?.code, "encap-decap",
+                         "the burst path and the per-packet path disagree on protecting a packet",
+                         details: "\(label()): burst \(error.map { "\($0)" } ?? "protected"), per packet "
+                             + (expected.map { "\($0)" } ?? "protected"))
+        guard error == nil, expected == nil else { return }
+        FuzzOracle.check(burst.withPacket(0, { Array($0) }) == protected, "encap-decap",
+                         "the burst path protects a packet to other bytes than the per-packet path",
+                         details: "\(label()); inner \(hexString(inner))")
+    }
 
     func execute(_ input: ArraySlice<UInt8>, feedback: inout FuzzFeedback) {
         guard input.count >= 3 else { return }
@@ -207,13 +230,18 @@ final class EncapDecapHarness: FuzzHarness {
         let sequences: [UInt64] = [1, 2, 0xffff_ffff, 0x1_0000_0000, 0x7fff_ffff, c.replaySequence &+ 1, 64, 65]
         let sequence = sequences[Int(input[base + 2]) % sequences.count]
         let inner = input.dropFirst(3)
-        guard let sender = fixture.sender(index, sequence: sequence, seed: UInt64(input[base + 2])) else { return }
+        let seed = UInt64(input[base + 2])
+        guard let sender = fixture.sender(index, sequence: sequence, seed: seed) else { return }
+        let burstSender = fixture.sender(index, sequence: sequence, seed: seed,
+                                         implementation: InboundHarness.burstImplementation)
         do {
             try Outbound.protect(inner, with: sender, into: &protected)
         } catch {
+            checkBurst(inner, burstSender, expected: error, label: "\(fixture.name) \(fixture.entries[index].label)")
             feedback.add("protect refused " + error.code.rawValue, m)
             return
         }
+        checkBurst(inner, burstSender, expected: nil, label: "\(fixture.name) \(fixture.entries[index].label)")
         // A receiver whose window sits just below the sequence sent, so every sequence number is fresh to it.
         // Without a selector: an inner packet outside the SA's selector is rightly refused, and that is not the
         // property checked here.
