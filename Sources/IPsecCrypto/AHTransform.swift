@@ -175,3 +175,26 @@ public final class AHTransform {
         try gmac.tag(into: scratch.advanced(by: Self.macOffset), count: 16)
     }
 }
+
+extension AHTransform {
+    /// Array convenience for tests and tools: the ICV field for `prefix` ‖ ICV field ‖ `suffix` (allocates).
+    public func icv(prefix: [UInt8], suffix: [UInt8], sequenceNumber: UInt64 = 0,
+                    extendedSequenceNumbers: Bool = false) throws(CryptoError) -> [UInt8] {
+        var icv = [UInt8](repeating: 0, count: icvLength)
+        let failure: CryptoError? = prefix.withUnsafeBytes { p in
+            suffix.withUnsafeBytes { s in
+                icv.withUnsafeMutableBytes { out in
+                    do throws(CryptoError) {
+                        try computeICV(prefix: p, suffix: s, sequenceNumber: sequenceNumber,
+                                       extendedSequenceNumbers: extendedSequenceNumbers, into: out)
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+            }
+        }
+        if let failure { throw failure }
+        return icv
+    }
+}

@@ -442,15 +442,7 @@ struct BackendCampaign {
         AHParty(
             implementation: implementation,
             icv: { prefix, suffix, sequence in
-                var icv = [UInt8](repeating: 0, count: t.icvLength)
-                try prefix.withUnsafeBytes { p in
-                    try suffix.withUnsafeBytes { s in
-                        try icv.withUnsafeMutableBytes { out in
-                            try t.computeICV(prefix: p, suffix: s, sequenceNumber: sequence,
-                                             extendedSequenceNumbers: esn, into: out)
-                        }
-                    }
-                }
+                var icv = try t.icv(prefix: prefix, suffix: suffix, sequenceNumber: sequence, extendedSequenceNumbers: esn)
                 if implementation == .ipsecMB { fault?.applyToIPsecMB(&icv) }
                 return icv
             },

@@ -91,16 +91,7 @@ func checkESPVector(_ vector: ESPVector) throws {
 /// AH ICV over prefix ‖ ICV field ‖ suffix.
 func computeAH(_ transform: AHTransform, prefix: [UInt8], suffix: [UInt8], sequenceNumber: UInt64 = 0,
                esn: Bool = false) throws -> [UInt8] {
-    var icv = [UInt8](repeating: 0, count: transform.icvLength)
-    try prefix.withUnsafeBytes { p in
-        try suffix.withUnsafeBytes { s in
-            try icv.withUnsafeMutableBytes { i in
-                try transform.computeICV(prefix: p, suffix: s, sequenceNumber: sequenceNumber,
-                                         extendedSequenceNumbers: esn, into: i)
-            }
-        }
-    }
-    return icv
+    try transform.icv(prefix: prefix, suffix: suffix, sequenceNumber: sequenceNumber, extendedSequenceNumbers: esn)
 }
 
 func verifyAH(_ transform: AHTransform, prefix: [UInt8], suffix: [UInt8], sequenceNumber: UInt64 = 0,
