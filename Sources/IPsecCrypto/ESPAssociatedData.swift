@@ -27,6 +27,39 @@ public struct ESPAssociatedData: Hashable, Sendable {
     var sequenceLow: UInt32 { UInt32(truncatingIfNeeded: sequenceNumber) }
     var sequenceHigh: UInt32 { UInt32(truncatingIfNeeded: sequenceNumber >> 32) }
 
+    /// The AEAD associated data (RFC 4106 §5, RFC 4309 §5, RFC 7634 §2.1; RFC 4543 §3 begins the same way): SPI ‖
+    /// [Seq high, with ESN] ‖ Seq low, then the extra bytes when `withExtra`. Writes it at `base`; returns its length.
+    @inline(__always)
+    func writeAEADHeader(to base: UnsafeMutableRawPointer, withExtra: Bool = true) -> Int {
+        storeBigEndian(spi, base, at: 0)
+        var length = 4
+        if extendedSequenceNumbers {
+            storeBigEndian(sequenceHigh, base, at: 4)
+            length = 8
+        }
+        storeBigEndian(sequenceLow, base, at: length)
+        length += 4
+        guard withExtra else { return length }
+        extra.copy(to: base.advanced(by: length))
+        return length + extra.count
+    }
+
+    /// What a composite transform's MAC covers after the bytes on the wire (RFC 4303 §2.2.1): [Seq high, with ESN] ‖
+    /// the extra bytes. Writes it at `base`; returns its length (`macTrailerLength`).
+    @inline(__always)
+    func writeMACTrailer(to base: UnsafeMutableRawPointer) -> Int {
+        var length = 0
+        if extendedSequenceNumbers {
+            storeBigEndian(sequenceHigh, base, at: 0)
+            length = 4
+        }
+        extra.copy(to: base.advanced(by: length))
+        return length + extra.count
+    }
+
+    /// The length `writeMACTrailer` writes.
+    var macTrailerLength: Int { (extendedSequenceNumbers ? 4 : 0) + extra.count }
+
     /// Up to `capacity` authenticated-but-not-sent bytes, stored inline so that building associated data per packet
     /// allocates nothing.
     public struct Extra: Hashable, Sendable {

@@ -283,13 +283,7 @@ public final class ESPTransform {
         try mac.update(header, count: 8)
         try mac.update(iv)
         try mac.update(ciphertext)
-        var trailer = 0
-        if aad.extendedSequenceNumbers {
-            storeBigEndian(aad.sequenceHigh, header, at: 8)
-            trailer = 4
-        }
-        aad.extra.copy(to: header.advanced(by: 8 + trailer))
-        try mac.update(header.advanced(by: 8), count: trailer + aad.extra.count)
+        try mac.update(header.advanced(by: 8), count: aad.writeMACTrailer(to: header.advanced(by: 8)))
         try mac.finish(into: scratch.advanced(by: Self.macOffset))
     }
 
@@ -297,17 +291,7 @@ public final class ESPTransform {
     /// RFC 7634 §2.1: with ESN the high half comes before the low half.
     @inline(__always)
     private func aeadAAD(_ aad: ESPAssociatedData) -> Int {
-        let base = scratch.advanced(by: Self.aadOffset)
-        storeBigEndian(aad.spi, base, at: 0)
-        var length = 4
-        if aad.extendedSequenceNumbers {
-            storeBigEndian(aad.sequenceHigh, base, at: 4)
-            length = 8
-        }
-        storeBigEndian(aad.sequenceLow, base, at: length)
-        length += 4
-        aad.extra.copy(to: base.advanced(by: length))
-        return length + aad.extra.count
+        aad.writeAEADHeader(to: scratch.advanced(by: Self.aadOffset))
     }
 
     /// Builds salt ‖ IV in the scratch nonce slot. The IV is the explicit one, or for RFC 8750 the 64-bit sequence
@@ -332,15 +316,7 @@ public final class ESPTransform {
         let encryptor = encryptor!
         try encryptor.start(iv: nonce(aad, iv: iv))
         let base = scratch.advanced(by: Self.aadOffset)
-        storeBigEndian(aad.spi, base, at: 0)
-        var length = 4
-        if aad.extendedSequenceNumbers {
-            storeBigEndian(aad.sequenceHigh, base, at: 4)
-            length = 8
-        }
-        storeBigEndian(aad.sequenceLow, base, at: length)
-        length += 4
-        try encryptor.authenticate(base, count: length)
+        try encryptor.authenticate(base, count: aad.writeAEADHeader(to: base, withExtra: false))
         try encryptor.authenticate(iv.baseAddress!, count: iv.count)
         if let bytes = payload.baseAddress { try encryptor.authenticate(bytes, count: payload.count) }
         aad.extra.copy(to: base)

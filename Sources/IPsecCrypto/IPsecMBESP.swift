@@ -152,18 +152,7 @@ final class IPsecMBESP {
     /// SPI ‖ [Seq high] ‖ Seq low ‖ extra into the AAD slot; its length.
     @inline(__always)
     private func writeAAD(_ aad: ESPAssociatedData, _ j: Int, extra: Bool = true) -> Int {
-        let base = slot(j, Self.aadSlot)
-        storeBigEndian(aad.spi, base, at: 0)
-        var length = 4
-        if aad.extendedSequenceNumbers {
-            storeBigEndian(aad.sequenceHigh, base, at: 4)
-            length = 8
-        }
-        storeBigEndian(aad.sequenceLow, base, at: length)
-        length += 4
-        guard extra else { return length }
-        aad.extra.copy(to: base.advanced(by: length))
-        return length + aad.extra.count
+        aad.writeAEADHeader(to: slot(j, Self.aadSlot), withExtra: extra)
     }
 
     /// salt ‖ IV (explicit, or RFC 8750's implicit one from the sequence number) into the nonce slot.
@@ -183,19 +172,13 @@ final class IPsecMBESP {
     /// Bytes a composite SA appends to the MAC input: ESN high bits, then the extra bytes.
     @inline(__always)
     private func trailerLength(_ aad: ESPAssociatedData) -> Int {
-        guard hasMAC else { return 0 }
-        return (aad.extendedSequenceNumbers ? 4 : 0) + aad.extra.count
+        hasMAC ? aad.macTrailerLength : 0
     }
 
     @inline(__always)
     private func writeTrailer(_ aad: ESPAssociatedData, at destination: UnsafeMutableRawPointer) {
         guard hasMAC else { return }
-        var offset = 0
-        if aad.extendedSequenceNumbers {
-            storeBigEndian(aad.sequenceHigh, destination, at: 0)
-            offset = 4
-        }
-        aad.extra.copy(to: destination.advanced(by: offset))
+        _ = aad.writeMACTrailer(to: destination)
     }
 
     /// Whether this packet must go to OpenSSL: the library cannot take it as it is.
